@@ -1,0 +1,216 @@
+//! [`Table`]: a DynamoDB table, on-demand, with TTL, point-in-time recovery, encryption and
+//! deletion protection when retained.
+
+use crate::constructs::role::Role;
+use crate::constructs::{RemovalPolicy, sid};
+use crate::error::SynthError;
+use crate::iam::Statement;
+use crate::intrinsic::Expr;
+use crate::resources::dynamodb::{
+    AttributeDefinition, CfnTable, GlobalSecondaryIndex, KeySchema, PointInTimeRecoverySpecification, Projection,
+    SseSpecification, TimeToLiveSpecification,
+};
+use crate::stack::Stack;
+
+/// The type of a key attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttributeType {
+    /// `S`.
+    String,
+    /// `N`.
+    Number,
+    /// `B`.
+    Binary,
+}
+
+impl AttributeType {
+    fn code(self) -> &'static str {
+        match self {
+            AttributeType::String => "S",
+            AttributeType::Number => "N",
+            AttributeType::Binary => "B",
+        }
+    }
+}
+
+/// A key attribute: name and type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attribute {
+    /// Attribute name.
+    pub name: String,
+    /// Attribute type.
+    pub attribute_type: AttributeType,
+}
+
+impl Attribute {
+    /// A key attribute.
+    pub fn new(name: &str, attribute_type: AttributeType) -> Self {
+        Attribute { name: name.to_owned(), attribute_type }
+    }
+}
+
+/// A global secondary index.
+#[derive(Clone, Debug)]
+pub struct GlobalSecondaryIndexProps {
+    /// Index name.
+    pub index_name: String,
+    /// Partition key.
+    pub partition_key: Attribute,
+    /// Sort key.
+    pub sort_key: Option<Attribute>,
+    /// `None`: all attributes; `Some(list)`: keys plus these attributes (`INCLUDE`).
+    pub non_key_attributes: Option<Vec<String>>,
+}
+
+/// Table settings; secure by default except the keys, which every table must name.
+#[derive(Clone, Debug)]
+pub struct TableProps {
+    /// Partition key.
+    pub partition_key: Attribute,
+    /// Sort key.
+    pub sort_key: Option<Attribute>,
+    /// The TTL attribute (a Number in epoch seconds); `None` turns TTL off.
+    pub ttl_attribute: Option<String>,
+    /// Global secondary indexes.
+    pub global_secondary_indexes: Vec<GlobalSecondaryIndexProps>,
+    /// Point-in-time recovery (on).
+    pub point_in_time_recovery: bool,
+    /// Retain (default, with deletion protection) or destroy with the stack.
+    pub removal_policy: RemovalPolicy,
+}
+
+impl TableProps {
+    /// Secure defaults with a partition key, TTL on `expires_at`.
+    pub fn new(partition_key: Attribute) -> Self {
+        TableProps {
+            partition_key,
+            sort_key: None,
+            ttl_attribute: Some("expires_at".into()),
+            global_secondary_indexes: Vec::new(),
+            point_in_time_recovery: true,
+            removal_policy: RemovalPolicy::Retain,
+        }
+    }
+}
+
+/// A DynamoDB table in a stack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Table {
+    /// The table's logical ID.
+    pub logical_id: String,
+    has_indexes: bool,
+}
+
+fn key_schema(partition: &Attribute, sort: Option<&Attribute>) -> Vec<KeySchema> {
+    let mut keys = vec![KeySchema { attribute_name: partition.name.clone(), key_type: "HASH".into() }];
+    if let Some(sort) = sort {
+        keys.push(KeySchema { attribute_name: sort.name.clone(), key_type: "RANGE".into() });
+    }
+    keys
+}
+
+impl Table {
+    /// Adds an `AWS::DynamoDB::Table` at `path`: `PAY_PER_REQUEST`, SSE with the AWS managed key,
+    /// PITR, TTL, and deletion protection when retained.
+    ///
+    /// # Errors
+    /// As [`Stack::add`].
+    pub fn new(stack: &mut Stack, path: &str, props: TableProps) -> Result<Self, SynthError> {
+        let mut definitions: Vec<AttributeDefinition> = Vec::new();
+        let mut define = |a: &Attribute| {
+            let def = AttributeDefinition { attribute_name: a.name.clone(), attribute_type: a.attribute_type.code().into() };
+            if !definitions.contains(&def) {
+                definitions.push(def);
+            }
+        };
+        define(&props.partition_key);
+        props.sort_key.iter().for_each(&mut define);
+        for gsi in &props.global_secondary_indexes {
+            define(&gsi.partition_key);
+            gsi.sort_key.iter().for_each(&mut define);
+        }
+        let retained = props.removal_policy == RemovalPolicy::Retain;
+        let cfn = CfnTable {
+            table_name: None,
+            billing_mode: Some("PAY_PER_REQUEST".into()),
+            attribute_definitions: definitions,
+            key_schema: key_schema(&props.partition_key, props.sort_key.as_ref()),
+            global_secondary_indexes: props
+                .global_secondary_indexes
+                .iter()
+                .map(|gsi| GlobalSecondaryIndex {
+                    index_name: gsi.index_name.clone(),
+                    key_schema: key_schema(&gsi.partition_key, gsi.sort_key.as_ref()),
+                    projection: match &gsi.non_key_attributes {
+                        None => Projection { projection_type: "ALL".into(), non_key_attributes: None },
+                        Some(attrs) => Projection { projection_type: "INCLUDE".into(), non_key_attributes: Some(attrs.clone()) },
+                    },
+                })
+                .collect(),
+            time_to_live_specification: props
+                .ttl_attribute
+                .map(|attribute_name| TimeToLiveSpecification { attribute_name, enabled: true }),
+            point_in_time_recovery_specification: Some(PointInTimeRecoverySpecification {
+                point_in_time_recovery_enabled: props.point_in_time_recovery,
+            }),
+            sse_specification: Some(SseSpecification { sse_enabled: true, sse_type: Some("KMS".into()), kms_master_key_id: None }),
+            deletion_protection_enabled: Some(retained),
+        };
+        let logical_id = stack.add(path, &cfn)?;
+        stack.resource_mut(&logical_id)?.apply_removal_policy(props.removal_policy.deletion_policy());
+        Ok(Table { logical_id, has_indexes: !props.global_secondary_indexes.is_empty() })
+    }
+
+    /// `{"Ref": table}`: the table name.
+    pub fn name(&self) -> Expr {
+        Expr::reference(&self.logical_id)
+    }
+
+    /// `{"Fn::GetAtt": [table, "Arn"]}`.
+    pub fn arn(&self) -> Expr {
+        Expr::get_att(&self.logical_id, "Arn")
+    }
+
+    fn arns(&self, with_indexes: bool) -> Vec<Expr> {
+        let mut arns = vec![self.arn()];
+        if with_indexes && self.has_indexes {
+            arns.push(Expr::sub(format!("${{{}.Arn}}/index/*", self.logical_id)));
+        }
+        arns
+    }
+
+    /// Grants exactly `actions` (e.g. `dynamodb:PutItem`) on the table (and its indexes when
+    /// `with_indexes`), as one statement named `<Table><verb>`.
+    ///
+    /// # Errors
+    /// As [`Stack::add_statement`].
+    pub fn grant(&self, stack: &mut Stack, role: &Role, verb: &str, actions: &[&str], with_indexes: bool) -> Result<(), SynthError> {
+        let statement = Statement::allow(actions.iter().copied(), self.arns(with_indexes)).with_sid(sid(&[&self.logical_id, verb]));
+        role.add_to_policy(stack, statement)
+    }
+
+    /// Grants reads: `GetItem`, `BatchGetItem`, `Query` (table and indexes).
+    ///
+    /// # Errors
+    /// As [`Stack::add_statement`].
+    pub fn grant_read_data(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
+        self.grant(stack, role, "Read", &["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"], true)
+    }
+
+    /// Grants item writes: `PutItem`, `UpdateItem`, `GetItem` (no deletes).
+    ///
+    /// # Errors
+    /// As [`Stack::add_statement`].
+    pub fn grant_write_data(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
+        self.grant(stack, role, "Write", &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"], false)
+    }
+
+    /// Grants `PutItem` only: for append-only tables such as an audit trail, written with
+    /// `attribute_not_exists` conditions; no update or delete.
+    ///
+    /// # Errors
+    /// As [`Stack::add_statement`].
+    pub fn grant_append(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
+        self.grant(stack, role, "Append", &["dynamodb:PutItem"], false)
+    }
+}

@@ -1,0 +1,40 @@
+//! `AWS::IAM::Role`.
+
+use serde::Serialize;
+use serde_with::skip_serializing_none;
+
+use crate::iam::PolicyDocument;
+use crate::intrinsic::Expr;
+use crate::template::CfnResource;
+
+/// `AWS::IAM::Role` properties. Argus roles carry inline policies only (no managed policies).
+#[skip_serializing_none]
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CfnRole {
+    /// Role name.
+    pub role_name: Option<Expr>,
+    /// What the role is for.
+    pub description: Option<String>,
+    /// Who may assume the role.
+    pub assume_role_policy_document: PolicyDocument,
+    /// Inline policies.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<InlinePolicy>,
+    /// Seconds a session lasts (3,600-43,200).
+    pub max_session_duration: Option<u32>,
+}
+
+impl CfnResource for CfnRole {
+    const TYPE: &'static str = "AWS::IAM::Role";
+}
+
+/// `Policy` (an inline policy of a role).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct InlinePolicy {
+    /// Name, unique within the role.
+    pub policy_name: String,
+    /// The document.
+    pub policy_document: PolicyDocument,
+}

@@ -1,0 +1,178 @@
+//! The built-in rule pack (a "nag"): checks every synthesized stack for encryption, public
+//! access, TLS, wildcards, log retention, point-in-time recovery and more.
+//!
+//! A rule with [`Severity::Error`] that is not suppressed fails synth. A suppression names the rule
+//! and a reason (see [`crate::stack::Stack::suppress`]); rules that mirror checkov checks list their
+//! checkov IDs, so the same decision is written as a `checkov: skip:` entry too. The rules read the
+//! rendered template (after property overrides), as cfn-nag and checkov do.
+
+mod pack;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::stack::{PATH_METADATA_KEY, Suppression};
+use crate::template::{Resource, Template};
+
+pub use pack::{RESOURCELESS_ACTIONS, RULES};
+
+/// How serious a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Severity {
+    /// Fails synth unless suppressed.
+    Error,
+    /// Reported; does not fail synth.
+    Warning,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+/// A check run over every resource of one type.
+pub struct Rule {
+    /// The rule ID, e.g. `S3-ENCRYPTION`.
+    pub id: &'static str,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The resource type checked, e.g. `AWS::S3::Bucket`.
+    pub resource_type: &'static str,
+    /// What the rule asks for, in one sentence.
+    pub description: &'static str,
+    /// The checkov check IDs that test the same thing.
+    pub checkov: &'static [&'static str],
+    /// Returns what is wrong with the resource, or `None` when it passes.
+    pub check: fn(&Template, &str, &Resource) -> Option<String>,
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rule").field("id", &self.id).field("severity", &self.severity).finish()
+    }
+}
+
+/// The rule with this ID.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    RULES.iter().find(|rule| rule.id == id)
+}
+
+/// One rule that one resource does not pass.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Finding {
+    /// The rule ID.
+    pub rule: String,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The stack.
+    pub stack: String,
+    /// The resource's logical ID.
+    pub logical_id: String,
+    /// The resource's construct path.
+    pub path: String,
+    /// What is wrong.
+    pub message: String,
+    /// The suppression reason, when the finding is suppressed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+}
+
+/// Everything the rule pack found in one or more stacks.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RuleReport {
+    /// Findings, ordered by stack, logical ID and rule.
+    pub findings: Vec<Finding>,
+}
+
+impl RuleReport {
+    /// Errors that are not suppressed: each one fails synth.
+    pub fn unsuppressed_errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.severity == Severity::Error && f.suppressed.is_none())
+    }
+
+    /// Adds the findings of another report.
+    pub fn extend(&mut self, other: RuleReport) {
+        self.findings.extend(other.findings);
+    }
+
+    /// A text table, one finding per line: severity, stack, logical ID, rule, message, and the
+    /// suppression reason where there is one.
+    pub fn table<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> String {
+        let rows: Vec<[String; 5]> = findings
+            .into_iter()
+            .map(|f| {
+                let status = match &f.suppressed {
+                    Some(reason) => format!("suppressed: {reason}"),
+                    None => f.message.clone(),
+                };
+                [f.severity.to_string(), f.stack.clone(), f.logical_id.clone(), f.rule.clone(), status]
+            })
+            .collect();
+        let header = ["SEVERITY", "STACK", "RESOURCE", "RULE", "DETAIL"].map(str::to_owned);
+        let mut widths = header.clone().map(|h| h.len());
+        for row in &rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.len());
+            }
+        }
+        let line = |row: &[String; 5]| {
+            let mut out = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                if i + 1 == row.len() {
+                    out.push_str(cell);
+                } else {
+                    out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+                }
+            }
+            out.trim_end().to_owned()
+        };
+        let mut out = line(&header);
+        for row in &rows {
+            out.push('\n');
+            out.push_str(&line(row));
+        }
+        out
+    }
+}
+
+/// Runs every rule over every resource of `template`.
+///
+/// A finding is suppressed by a suppression of its rule on its resource, or else by a stack-wide
+/// one (`stack_wide`).
+pub fn check(
+    stack: &str,
+    template: &Template,
+    suppressions: &BTreeMap<String, Vec<Suppression>>,
+    stack_wide: &[Suppression],
+) -> RuleReport {
+    let mut findings = Vec::new();
+    for (logical_id, resource) in &template.resources {
+        for rule in RULES.iter().filter(|r| r.resource_type == resource.resource_type) {
+            let Some(message) = (rule.check)(template, logical_id, resource) else { continue };
+            let suppressed = suppressions
+                .get(logical_id)
+                .and_then(|list| list.iter().find(|s| s.rule == rule.id))
+                .or_else(|| stack_wide.iter().find(|s| s.rule == rule.id))
+                .map(|s| s.reason.clone());
+            let path = resource.metadata.get(PATH_METADATA_KEY).and_then(Value::as_str).unwrap_or(logical_id);
+            findings.push(Finding {
+                rule: rule.id.to_owned(),
+                severity: rule.severity,
+                stack: stack.to_owned(),
+                logical_id: logical_id.clone(),
+                path: path.to_owned(),
+                message,
+                suppressed,
+            });
+        }
+    }
+    RuleReport { findings }
+}

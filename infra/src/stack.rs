@@ -1,0 +1,383 @@
+//! [`Stack`]: the unit of deployment. Constructs add resources to a stack at a construct path;
+//! the stack turns paths into logical IDs, gathers policy statements from grants, records rule
+//! suppressions, and synthesizes the final [`Template`].
+
+use std::collections::BTreeMap;
+
+use heck::ToUpperCamelCase;
+use serde_json::{Value, json};
+
+use crate::asset::Asset;
+use crate::error::SynthError;
+use crate::iam::{PolicyDocument, Statement};
+use crate::intrinsic::{Cond, Expr};
+use crate::rules::{self, RuleReport};
+use crate::template::{CfnResource, Output, Parameter, Resource, Template};
+
+/// The metadata key that records a resource's construct path (CDK writes `aws:cdk:path`).
+pub const PATH_METADATA_KEY: &str = "argus:path";
+
+/// Where the statements gathered for a resource go when the stack is synthesized.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PolicySlot {
+    /// `Policies: [{PolicyName, PolicyDocument}]` of an `AWS::IAM::Role`.
+    RoleInline,
+    /// `PolicyDocument` of a bucket, queue or topic policy, or `KeyPolicy` of a KMS key.
+    Property(&'static str),
+}
+
+/// The inline policy name of every Argus role: one inline policy per role holds all its grants.
+pub const INLINE_POLICY_NAME: &str = "least-privilege";
+
+/// A rule suppression: the decision not to follow a rule for one resource, with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Suppression {
+    /// The rule ID (see [`crate::rules::RULES`]).
+    pub rule: String,
+    /// Why (10 characters or more).
+    pub reason: String,
+}
+
+/// The minimum length of a suppression reason, in characters.
+pub const MIN_REASON_CHARS: usize = 10;
+
+impl Suppression {
+    /// A validated suppression of `rule` on `target` (a logical ID, or `*` for the stack).
+    ///
+    /// # Errors
+    /// [`SynthError::Suppression`] for a rule not in the pack or a reason under
+    /// [`MIN_REASON_CHARS`] characters.
+    pub fn new(rule: &str, reason: &str, target: &str) -> Result<Self, SynthError> {
+        let fail = |why: String| SynthError::Suppression { rule: rule.to_owned(), logical_id: target.to_owned(), reason: why };
+        if rules::find(rule).is_none() {
+            return Err(fail("no such rule in the rule pack".into()));
+        }
+        if reason.trim().chars().count() < MIN_REASON_CHARS {
+            return Err(fail(format!("the reason must have at least {MIN_REASON_CHARS} characters")));
+        }
+        Ok(Suppression { rule: rule.to_owned(), reason: reason.trim().to_owned() })
+    }
+}
+
+/// One CloudFormation stack being built.
+#[derive(Clone, Debug)]
+pub struct Stack {
+    name: String,
+    template: Template,
+    paths: BTreeMap<String, String>,
+    policies: BTreeMap<String, (PolicySlot, Vec<Statement>)>,
+    suppressions: BTreeMap<String, Vec<Suppression>>,
+    stack_suppressions: Vec<Suppression>,
+    assets: Vec<Asset>,
+    termination_protection: bool,
+}
+
+/// A synthesized stack: its template and what the rule pack found.
+#[derive(Clone, Debug)]
+pub struct SynthesizedStack {
+    /// The stack name, e.g. `argus-beta`.
+    pub name: String,
+    /// The final template.
+    pub template: Template,
+    /// Rule findings, suppressed ones included.
+    pub report: RuleReport,
+    /// File assets the template's parameters refer to.
+    pub assets: Vec<Asset>,
+    /// Whether the stack is deployed with termination protection.
+    pub termination_protection: bool,
+}
+
+impl Stack {
+    /// An empty stack named `name` (CloudFormation stack names: letters, digits and hyphens,
+    /// starting with a letter, at most 128 characters).
+    ///
+    /// # Errors
+    /// [`SynthError::InvalidConstruct`] for a name CloudFormation would reject.
+    pub fn new(name: &str, description: &str) -> Result<Self, SynthError> {
+        let valid = name.len() <= 128
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !valid {
+            return Err(SynthError::InvalidConstruct {
+                construct: name.to_owned(),
+                reason: "a stack name has letters, digits and hyphens, starts with a letter, and is at most 128 characters".into(),
+            });
+        }
+        let template = Template { description: Some(description.to_owned()), ..Template::default() };
+        Ok(Stack {
+            name: name.to_owned(),
+            template,
+            paths: BTreeMap::new(),
+            policies: BTreeMap::new(),
+            suppressions: BTreeMap::new(),
+            stack_suppressions: Vec::new(),
+            assets: Vec::new(),
+            termination_protection: false,
+        })
+    }
+
+    /// The stack name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Turns deletion of the deployed stack off (or on).
+    pub fn set_termination_protection(&mut self, on: bool) {
+        self.termination_protection = on;
+    }
+
+    /// The logical ID for a construct path: each `/`-separated segment in PascalCase, joined,
+    /// keeping only ASCII letters and digits (`ingest-queue/dlq` → `IngestQueueDlq`).
+    ///
+    /// # Errors
+    /// [`SynthError::EmptyLogicalId`] when nothing is left, or the ID does not start with a letter.
+    pub fn logical_id(path: &str) -> Result<String, SynthError> {
+        let id: String = path
+            .split('/')
+            .map(|segment| segment.to_upper_camel_case())
+            .collect::<String>()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
+        if id.starts_with(|c: char| c.is_ascii_alphabetic()) && id.len() <= 255 {
+            Ok(id)
+        } else {
+            Err(SynthError::EmptyLogicalId(path.to_owned()))
+        }
+    }
+
+    /// Adds a resource at construct `path` and returns its logical ID.
+    ///
+    /// # Errors
+    /// [`SynthError::LogicalIdCollision`] when another path already gave the same logical ID (or
+    /// the same path is added twice); [`SynthError::Serialize`] for unserializable properties.
+    pub fn add<R: CfnResource>(&mut self, path: &str, props: &R) -> Result<String, SynthError> {
+        let logical_id = Self::logical_id(path)?;
+        if let Some(first) = self.paths.get(&logical_id) {
+            return Err(SynthError::LogicalIdCollision {
+                stack: self.name.clone(),
+                logical_id,
+                first: first.clone(),
+                second: path.to_owned(),
+            });
+        }
+        let mut resource = Resource::from_props(props)?;
+        resource.metadata.insert(PATH_METADATA_KEY.into(), Value::String(format!("{}/{path}", self.name)));
+        self.paths.insert(logical_id.clone(), path.to_owned());
+        self.template.resources.insert(logical_id.clone(), resource);
+        Ok(logical_id)
+    }
+
+    /// The resource with this logical ID.
+    pub fn resource(&self, logical_id: &str) -> Option<&Resource> {
+        self.template.resources.get(logical_id)
+    }
+
+    /// The resource with this logical ID, to change attributes or add property overrides.
+    ///
+    /// # Errors
+    /// [`SynthError::UnknownResource`].
+    pub fn resource_mut(&mut self, logical_id: &str) -> Result<&mut Resource, SynthError> {
+        let stack = &self.name;
+        self.template
+            .resources
+            .get_mut(logical_id)
+            .ok_or_else(|| SynthError::UnknownResource { stack: stack.clone(), logical_id: logical_id.to_owned() })
+    }
+
+    /// Adds a parameter and returns `{"Ref": name}`.
+    pub fn add_parameter(&mut self, name: &str, parameter: Parameter) -> Expr {
+        self.template.parameters.insert(name.to_owned(), parameter);
+        Expr::reference(name)
+    }
+
+    /// Adds a named condition.
+    pub fn add_condition(&mut self, name: &str, condition: Cond) {
+        self.template.conditions.insert(name.to_owned(), condition);
+    }
+
+    /// Adds an output.
+    pub fn add_output(&mut self, logical_id: &str, output: Output) {
+        self.template.outputs.insert(logical_id.to_owned(), output);
+    }
+
+    /// Records a file asset (a Lambda bundle) whose bucket and key the template takes as parameters.
+    pub fn add_asset(&mut self, asset: Asset) {
+        if !self.assets.contains(&asset) {
+            self.assets.push(asset);
+        }
+    }
+
+    /// Marks `logical_id` as holding a policy document filled from [`Stack::add_statement`].
+    pub(crate) fn register_policy(&mut self, logical_id: &str, slot: PolicySlot) {
+        self.policies.entry(logical_id.to_owned()).or_insert((slot, Vec::new()));
+    }
+
+    /// Adds a statement to the policy held by `logical_id` (a role's inline policy, or a bucket,
+    /// queue, topic or key policy). Identical statements are kept once.
+    ///
+    /// # Errors
+    /// [`SynthError::UnknownResource`] when `logical_id` holds no policy.
+    pub fn add_statement(&mut self, logical_id: &str, statement: Statement) -> Result<(), SynthError> {
+        match self.policies.get_mut(logical_id) {
+            Some((_, statements)) => {
+                statements.push(statement);
+                Ok(())
+            }
+            None => Err(SynthError::UnknownResource { stack: self.name.clone(), logical_id: logical_id.to_owned() }),
+        }
+    }
+
+    /// The statements gathered so far for the policy held by `logical_id`.
+    pub fn statements(&self, logical_id: &str) -> &[Statement] {
+        self.policies.get(logical_id).map(|(_, s)| s.as_slice()).unwrap_or_default()
+    }
+
+    /// Suppresses `rule` for one resource. The decision is written to the resource's `Metadata`
+    /// (`argus.suppressions`), and for rules that mirror checkov checks also as
+    /// `checkov.skip` entries, so checkov honours the same decision.
+    ///
+    /// # Errors
+    /// [`SynthError::Suppression`] for an unknown rule, a reason under [`MIN_REASON_CHARS`]
+    /// characters, or a resource not in the stack.
+    pub fn suppress(&mut self, logical_id: &str, rule: &str, reason: &str) -> Result<(), SynthError> {
+        let suppression = Suppression::new(rule, reason, logical_id)?;
+        if !self.template.resources.contains_key(logical_id) {
+            return Err(SynthError::Suppression {
+                rule: rule.to_owned(),
+                logical_id: logical_id.to_owned(),
+                reason: "no such resource in the stack".into(),
+            });
+        }
+        let list = self.suppressions.entry(logical_id.to_owned()).or_default();
+        if !list.iter().any(|s| s.rule == rule) {
+            list.push(suppression);
+        }
+        Ok(())
+    }
+
+    /// Suppresses `rule` for every resource of the stack it reports (a stack-wide decision,
+    /// such as "no function runs in a VPC"). The suppression is written to the `Metadata` of each
+    /// resource the rule reports, as with [`Stack::suppress`].
+    ///
+    /// # Errors
+    /// [`SynthError::Suppression`] for an unknown rule or a reason under [`MIN_REASON_CHARS`].
+    pub fn suppress_all(&mut self, rule: &str, reason: &str) -> Result<(), SynthError> {
+        let suppression = Suppression::new(rule, reason, "*")?;
+        if !self.stack_suppressions.iter().any(|s| s.rule == rule) {
+            self.stack_suppressions.push(suppression);
+        }
+        Ok(())
+    }
+
+    /// The final template and the rule pack's report on it.
+    ///
+    /// Fills the gathered policy documents, writes suppressions into `Metadata`, then runs every
+    /// rule of [`crate::rules::RULES`]. Unsuppressed errors do not fail here; the caller decides
+    /// (see [`crate::assembly::Assembly::write`]).
+    ///
+    /// # Errors
+    /// [`SynthError::Serialize`] when a policy document cannot be rendered.
+    pub fn synth(&self) -> Result<SynthesizedStack, SynthError> {
+        let mut template = self.template.clone();
+        for (logical_id, (slot, statements)) in &self.policies {
+            let Some(resource) = template.resources.get_mut(logical_id) else { continue };
+            if statements.is_empty() {
+                continue;
+            }
+            let document = serde_json::to_value(PolicyDocument::new(statements.clone()))
+                .map_err(|e| SynthError::Serialize(e.to_string()))?;
+            match slot {
+                PolicySlot::RoleInline => {
+                    resource.properties.insert(
+                        "Policies".into(),
+                        json!([{"PolicyName": INLINE_POLICY_NAME, "PolicyDocument": document}]),
+                    );
+                }
+                PolicySlot::Property(name) => {
+                    resource.properties.insert((*name).to_owned(), document);
+                }
+            }
+        }
+        let report = rules::check(&self.name, &template, &self.suppressions, &self.stack_suppressions);
+        let mut written = self.suppressions.clone();
+        for finding in report.findings.iter().filter(|f| f.suppressed.is_some()) {
+            let list = written.entry(finding.logical_id.clone()).or_default();
+            if !list.iter().any(|s| s.rule == finding.rule) {
+                if let Some(s) = self.stack_suppressions.iter().find(|s| s.rule == finding.rule) {
+                    list.push(s.clone());
+                }
+            }
+        }
+        for (logical_id, suppressions) in &written {
+            let Some(resource) = template.resources.get_mut(logical_id) else { continue };
+            let argus: Vec<Value> =
+                suppressions.iter().map(|s| json!({"id": s.rule, "reason": s.reason})).collect();
+            let checkov: Vec<Value> = suppressions
+                .iter()
+                .filter_map(|s| rules::find(&s.rule).map(|rule| (rule, s)))
+                .flat_map(|(rule, s)| rule.checkov.iter().map(move |id| json!({"id": id, "comment": s.reason})))
+                .collect();
+            resource.metadata.insert("argus".into(), json!({"suppressions": argus}));
+            if !checkov.is_empty() {
+                resource.metadata.insert("checkov".into(), json!({"skip": checkov}));
+            }
+        }
+        Ok(SynthesizedStack {
+            name: self.name.clone(),
+            template,
+            report,
+            assets: self.assets.clone(),
+            termination_protection: self.termination_protection,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::sqs::CfnQueue;
+
+    #[test]
+    fn logical_ids_are_the_path_in_pascal_case() {
+        assert_eq!(Stack::logical_id("ingest-queue/dlq").unwrap(), "IngestQueueDlq");
+        assert_eq!(Stack::logical_id("Input/Resource").unwrap(), "InputResource");
+        assert_eq!(Stack::logical_id("results_table").unwrap(), "ResultsTable");
+        assert!(matches!(Stack::logical_id("--/9"), Err(SynthError::EmptyLogicalId(_))));
+    }
+
+    #[test]
+    fn two_paths_with_one_logical_id_are_a_synth_error() {
+        let mut stack = Stack::new("s", "test").unwrap();
+        stack.add("ingest-queue", &CfnQueue::default()).unwrap();
+        let err = stack.add("IngestQueue", &CfnQueue::default()).unwrap_err();
+        assert!(matches!(err, SynthError::LogicalIdCollision { ref first, .. } if first == "ingest-queue"), "{err}");
+    }
+
+    #[test]
+    fn resources_record_their_construct_path() {
+        let mut stack = Stack::new("argus-beta", "test").unwrap();
+        let id = stack.add("Ingest/Queue", &CfnQueue::default()).unwrap();
+        assert_eq!(stack.resource(&id).unwrap().metadata[PATH_METADATA_KEY], "argus-beta/Ingest/Queue");
+    }
+
+    #[test]
+    fn suppressions_need_a_known_rule_and_a_real_reason() {
+        let mut stack = Stack::new("s", "test").unwrap();
+        let id = stack.add("Q", &CfnQueue::default()).unwrap();
+        assert!(stack.suppress(&id, "NO-SUCH-RULE", "a long enough reason").is_err());
+        assert!(stack.suppress(&id, "SQS-DLQ", "too short").is_err());
+        assert!(stack.suppress("Missing", "SQS-DLQ", "a long enough reason").is_err());
+        stack.suppress(&id, "SQS-DLQ", "this queue is a dead-letter queue").unwrap();
+        let synth = stack.synth().unwrap();
+        let meta = &synth.template.resources[&id].metadata;
+        assert_eq!(meta["argus"]["suppressions"][0]["id"], "SQS-DLQ");
+    }
+
+    #[test]
+    fn invalid_stack_names_are_rejected() {
+        assert!(Stack::new("argus_beta", "x").is_err());
+        assert!(Stack::new("1argus", "x").is_err());
+        assert!(Stack::new("argus-beta", "x").is_ok());
+    }
+}

@@ -1,0 +1,60 @@
+//! The `argus-audit` stack: the account-level CloudTrail trail that records every Rekognition
+//! call (management events) and every object-level S3 call on the stages' input buckets (data
+//! events), into a protected, retained log bucket.
+
+use argus_infra::constructs::{AccessLogs, Bucket, BucketProps, RemovalPolicy, Trail, TrailProps};
+use argus_infra::iam::{Principal, Statement};
+use argus_infra::{Expr, Output, Stack, SynthError};
+
+use crate::config::StageConfig;
+
+/// The audit stack's name.
+pub const AUDIT_STACK_NAME: &str = "argus-audit";
+
+/// Builds the audit stack for the given (deployed, non-local) stages.
+///
+/// # Errors
+/// [`SynthError`] when a construct rejects a value.
+pub fn audit_stack(stages: &[StageConfig]) -> Result<Stack, SynthError> {
+    let mut stack = Stack::new(AUDIT_STACK_NAME, "Argus audit: account-level CloudTrail trail recording Rekognition calls and S3 data events of the stage input buckets")?;
+    stack.set_termination_protection(true);
+    let access_logs = Bucket::new(
+        &mut stack,
+        "AccessLogs",
+        BucketProps { expiration_days: Some(365), removal_policy: RemovalPolicy::Retain, ..BucketProps::default() },
+    )?;
+    stack.suppress(&access_logs.logical_id, "S3-ACCESS-LOGS", "this is the access-log bucket; logging it to itself would loop")?;
+    let trail_bucket = Bucket::new(
+        &mut stack,
+        "TrailBucket",
+        BucketProps {
+            bucket_name: Some("argus-trail-${AWS::AccountId}-${AWS::Region}".into()),
+            server_access_logs: Some(AccessLogs { bucket: access_logs, prefix: "trail/".into() }),
+            removal_policy: RemovalPolicy::Retain,
+            ..BucketProps::default()
+        },
+    )?;
+    // Immutable: nobody deletes a log file or a version of one.
+    trail_bucket.add_to_resource_policy(
+        &mut stack,
+        Statement::deny(["s3:DeleteObject", "s3:DeleteObjectVersion"], vec![trail_bucket.arn_for_objects("*")])
+            .with_sid("DenyLogDeletion")
+            .with_principal(Principal::Any),
+    )?;
+    let data_buckets: Vec<Expr> = stages
+        .iter()
+        .map(|s| Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{}/", s.input_bucket_name())))
+        .collect();
+    let trail = Trail::new(
+        &mut stack,
+        "Trail",
+        TrailProps { trail_name: "argus-audit-trail".into(), bucket: trail_bucket.clone(), s3_data_event_buckets: data_buckets },
+    )?;
+    stack.suppress_all("S3-KMS", "CloudTrail and S3 access logs are written with SSE-S3 so readers need no KMS key grants")?;
+    stack.suppress_all("S3-REPLICATION", "a single-Region audit store; the trail itself is multi-Region")?;
+    stack.suppress(&trail.logical_id, "TRAIL-KMS", "log files are SSE-S3 encrypted in a bucket that denies deletion")?;
+    stack.suppress(&trail.logical_id, "TRAIL-SNS", "log files are read on demand by `argus audit`; no delivery notifications needed")?;
+    stack.add_output("TrailBucketName", Output::new("Bucket holding the CloudTrail log files", trail_bucket.name()));
+    stack.add_output("TrailArn", Output::new("The audit trail", trail.arn()));
+    Ok(stack)
+}

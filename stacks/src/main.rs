@@ -1,0 +1,16 @@
+//! The `argus` binary.
+
+use std::process::ExitCode;
+
+use argus_stacks::cli::{Cli, run};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {}", failure.message);
+            failure.exit_code()
+        }
+    }
+}

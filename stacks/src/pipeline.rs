@@ -1,0 +1,242 @@
+//! The `argus-<stage>` stack: the image pipeline of one stage.
+//!
+//! ```text
+//! Input bucket (incoming/…) ──ObjectCreated──► Ingest queue ──► Processor λ ──► Results table (TTL)
+//!        │ access logs ► AccessLogs bucket        │ DLQ (alarm)        ├──► Audit table (append only)
+//!                                                                     └──► Alerts topic (e-mail)
+//! Alarms (DLQ depth, function errors, throttles) ──► Ops topic (customer managed key)
+//! ```
+
+use std::collections::BTreeMap;
+
+use argus_infra::asset::Asset;
+use argus_infra::constructs::{
+    AccessLogs, Alarm, AlarmProps, Architecture, Attribute, AttributeType, Bucket, BucketProps, Comparison, DeadLetter,
+    Function, FunctionCode, FunctionProps, GlobalSecondaryIndexProps, Key, KeyProps, Metric, Queue, QueueProps,
+    RemovalPolicy, SqsEventSource, Table, TableProps, Topic, TopicKey, TopicProps,
+};
+use argus_infra::{Expr, Output, Parameter, Stack, SynthError};
+
+use crate::config::{Arch, Removal, StageConfig};
+
+/// The parameter that takes the assets bucket name.
+pub const ASSETS_BUCKET_PARAMETER: &str = "AssetsBucket";
+/// The parameter that takes the processor bundle's object key (`<sha256>.zip`).
+pub const PROCESSOR_CODE_KEY_PARAMETER: &str = "ProcessorCodeKey";
+/// The results table's index for listing images newest first: partition `stage`, sort `processedAt`.
+pub const BY_TIME_INDEX: &str = "ByProcessedAt";
+
+/// Attributes copied into [`BY_TIME_INDEX`]: the metadata a listing shows (no OCR text, labels).
+const LISTING_ATTRIBUTES: &[&str] = &["objectKey", "status", "sizeBytes", "contentType", "sha256", "alert", "decision", "expires_at"];
+
+/// Builds the pipeline stack of one stage.
+///
+/// # Errors
+/// [`SynthError`] when a construct rejects a configured value.
+pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
+    let mut stack = Stack::new(
+        &config.stack_name,
+        &format!("Argus image pipeline, stage {}: S3 uploads -> SQS -> Rust processor -> Rekognition -> DynamoDB, SNS alerts", config.stage),
+    )?;
+    stack.set_termination_protection(config.protected);
+    let removal = match config.storage.removal_policy {
+        Removal::Retain => RemovalPolicy::Retain,
+        Removal::Destroy => RemovalPolicy::Destroy,
+    };
+
+    // Storage: the input bucket and its access-log bucket.
+    let access_logs = Bucket::new(
+        &mut stack,
+        "AccessLogs",
+        BucketProps { expiration_days: Some(365), removal_policy: removal, ..BucketProps::default() },
+    )?;
+    stack.suppress(&access_logs.logical_id, "S3-ACCESS-LOGS", "this is the access-log bucket; logging it to itself would loop")?;
+    let input = Bucket::new(
+        &mut stack,
+        "Input",
+        BucketProps {
+            bucket_name: Some(config.input_bucket_name()),
+            server_access_logs: Some(AccessLogs { bucket: access_logs, prefix: "input/".into() }),
+            removal_policy: removal,
+            ..BucketProps::default()
+        },
+    )?;
+
+    // Ingest: S3 ObjectCreated under the input prefix → SQS (with DLQ).
+    let ingest = Queue::new(
+        &mut stack,
+        "Ingest",
+        QueueProps {
+            // Lambda's guidance: at least six times the function timeout.
+            visibility_timeout_secs: config.processor.timeout_secs * 6,
+            dead_letter: Some(DeadLetter { max_receive_count: config.processor.max_receive_count }),
+            ..QueueProps::default()
+        },
+    )?;
+    input.add_object_created_notification(&mut stack, &ingest, &config.storage.input_prefix)?;
+
+    // Results and audit tables.
+    let mut results_props = TableProps::new(Attribute::new("imageId", AttributeType::String));
+    results_props.removal_policy = removal;
+    results_props.global_secondary_indexes.push(GlobalSecondaryIndexProps {
+        index_name: BY_TIME_INDEX.into(),
+        partition_key: Attribute::new("stage", AttributeType::String),
+        sort_key: Some(Attribute::new("processedAt", AttributeType::String)),
+        non_key_attributes: Some(LISTING_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect()),
+    });
+    let results = Table::new(&mut stack, "Results", results_props)?;
+    let mut audit_props = TableProps::new(Attribute::new("imageId", AttributeType::String));
+    audit_props.sort_key = Some(Attribute::new("eventKey", AttributeType::String));
+    audit_props.ttl_attribute = None;
+    audit_props.removal_policy = removal;
+    let audit = Table::new(&mut stack, "Audit", audit_props)?;
+
+    // Topics: weapon alerts (alias/aws/sns) and operations alarms (a customer managed key, since
+    // CloudWatch cannot use the AWS managed SNS key).
+    let alerts = Topic::new(&mut stack, "Alerts", TopicProps { display_name: Some(format!("Argus {} alerts", config.stage)), key: TopicKey::AwsManaged })?;
+    for (i, email) in config.alerts.emails.iter().enumerate() {
+        alerts.add_email_subscription(&mut stack, i, email)?;
+    }
+    let ops_key = Key::new(&mut stack, "OpsKey", KeyProps { description: format!("Encrypts the {} operations topic", config.stack_name) })?;
+    ops_key.allow_service(&mut stack, "cloudwatch.amazonaws.com", &["kms:Decrypt", "kms:GenerateDataKey*"])?;
+    let ops = Topic::new(&mut stack, "Ops", TopicProps { display_name: Some(format!("Argus {} operations", config.stage)), key: TopicKey::Key(ops_key.arn()) })?;
+    ops.allow_cloudwatch_alarms(&mut stack)?;
+
+    // The processor function.
+    let assets_bucket = stack.add_parameter(ASSETS_BUCKET_PARAMETER, Parameter::string("Assets bucket holding the Lambda bundles (argus-toolkit)"));
+    let code_key = stack.add_parameter(PROCESSOR_CODE_KEY_PARAMETER, Parameter::string("Object key of the processor bundle (<sha256>.zip)"));
+    let architecture = match config.processor.architecture {
+        Arch::X86_64 => Architecture::X86_64,
+        Arch::Arm64 => Architecture::Arm64,
+    };
+    stack.add_asset(Asset {
+        id: "processor".into(),
+        packaging: "file".into(),
+        source: "argus-runtime/processor".into(),
+        architecture: architecture.as_str().into(),
+        bucket_parameter: ASSETS_BUCKET_PARAMETER.into(),
+        key_parameter: PROCESSOR_CODE_KEY_PARAMETER.into(),
+    });
+    let mut props = FunctionProps::new(
+        &format!("{}-processor", config.stack_name),
+        "Analyses each uploaded image with Amazon Rekognition and records the result",
+        FunctionCode { bucket: assets_bucket, key: code_key },
+    );
+    props.architecture = architecture;
+    props.memory_mb = config.processor.memory_mb;
+    props.timeout_secs = config.processor.timeout_secs;
+    props.log_retention_days = config.processor.log_retention_days;
+    props.log_removal_policy = removal;
+    props.environment = processor_environment(config, &results, &audit, &alerts, &input);
+    let processor = Function::new(&mut stack, "Processor", props)?;
+
+    // Least privilege: exactly what the processor calls, on exactly these resources.
+    let role = &processor.role;
+    input.grant_read(&mut stack, role, &format!("{}*", config.storage.input_prefix))?;
+    results.grant_write_data(&mut stack, role)?;
+    audit.grant_append(&mut stack, role)?;
+    alerts.grant_publish(&mut stack, role)?;
+    let mut rekognition: Vec<&str> = config.analysis.features.iter().map(|f| f.action()).collect();
+    if let Some(reference) = &config.faces.reference_key {
+        input.grant_read(&mut stack, role, reference)?;
+        rekognition.push("rekognition:CompareFaces");
+    }
+    rekognition.sort_unstable();
+    role.grant_resourceless(&mut stack, "RekognitionAnalyses", &rekognition)?;
+    processor.add_sqs_event_source(
+        &mut stack,
+        &ingest,
+        SqsEventSource {
+            batch_size: config.processor.batch_size,
+            max_batching_window_secs: 1,
+            maximum_concurrency: config.processor.max_concurrency,
+        },
+    )?;
+
+    // Alarms → ops topic.
+    let dlq = ingest.dead_letter_queue.as_deref().ok_or_else(|| SynthError::InvalidConstruct {
+        construct: "Ingest".into(),
+        reason: "the ingest queue has no dead-letter queue".into(),
+    })?;
+    let alarms = [
+        ("Alarms/DeadLetters", "Messages are in the ingest dead-letter queue: images failed after every retry. Inspect them and redrive.",
+         Metric::new("AWS/SQS", "ApproximateNumberOfMessagesVisible").with_dimension("QueueName", dlq.name()).with_statistic("Maximum")),
+        ("Alarms/ProcessorErrors", "The processor function failed (unhandled errors); messages are being retried.",
+         Metric::new("AWS/Lambda", "Errors").with_dimension("FunctionName", processor.name())),
+        ("Alarms/ProcessorThrottles", "The processor function is being throttled; raise concurrency or lower the event source's maximum.",
+         Metric::new("AWS/Lambda", "Throttles").with_dimension("FunctionName", processor.name())),
+    ];
+    for (path, description, metric) in alarms {
+        Alarm::new(
+            &mut stack,
+            path,
+            AlarmProps {
+                description: description.into(),
+                metric,
+                threshold: 1.0,
+                comparison: Comparison::GreaterThanOrEqual,
+                evaluation_periods: 1,
+                actions: vec![ops.arn()],
+            },
+        )?;
+    }
+
+    // Decisions the rule pack reports, each with its reason.
+    stack.suppress_all("S3-KMS", "SSE-S3: Rekognition reads S3Object images and S3 access logging writes with no KMS key grants")?;
+    stack.suppress_all("SQS-KMS", "SSE-SQS: S3 notifications cannot use the AWS managed SQS key, and SSE-SQS needs no key grants")?;
+    stack.suppress_all("S3-REPLICATION", "uploads are transient inputs with results in DynamoDB; cross-Region copies are not needed")?;
+    stack.suppress_all("DDB-CMK", "encrypted at rest with the AWS managed key aws/dynamodb; no cross-account access needs a CMK")?;
+    stack.suppress_all("LOGS-KMS", "CloudWatch Logs encrypts at rest; logs hold no image content or secrets")?;
+    stack.suppress_all("LAMBDA-VPC", "the processor calls only AWS APIs over TLS; a VPC adds NAT cost and cold start for no isolation gain")?;
+    stack.suppress_all("LAMBDA-DLQ", "invoked by an SQS event source mapping; failed messages go to the ingest queue's DLQ")?;
+    stack.suppress_all("LAMBDA-ENV-KMS", "the environment holds resource names and thresholds only, no secrets")?;
+    stack.suppress_all("LAMBDA-CODE-SIGNING", "bundles are built by CI from this repository and published content-addressed by SHA-256")?;
+    stack.suppress_all("LAMBDA-CONCURRENCY", "concurrency is bounded by the event source mapping's MaximumConcurrency from the stage config")?;
+    if config.processor.log_retention_days < 365 {
+        stack.suppress_all("LOGS-RETENTION-1Y", "non-production stage: logs are kept for the configured short retention")?;
+    }
+
+    let outputs = [
+        ("InputBucketName", "Bucket that images are uploaded to", input.name()),
+        ("InputPrefix", "Key prefix that triggers processing", Expr::str(&config.storage.input_prefix)),
+        ("IngestQueueUrl", "Queue of S3 notifications for the processor", ingest.url()),
+        ("DeadLetterQueueUrl", "Messages that failed every retry", dlq.url()),
+        ("ResultsTableName", "One item per image: labels, text, faces, status, expires_at", results.name()),
+        ("AuditTableName", "Append-only audit records (face decisions)", audit.name()),
+        ("AlertTopicArn", "Weapon alerts", alerts.arn()),
+        ("OpsTopicArn", "Operational alarms", ops.arn()),
+        ("ProcessorFunctionName", "The processor Lambda function", processor.name()),
+    ];
+    for (id, description, value) in outputs {
+        stack.add_output(id, Output::new(description, value));
+    }
+    Ok(stack)
+}
+
+/// The processor's environment: resource names and the stage's analysis settings.
+fn processor_environment(config: &StageConfig, results: &Table, audit: &Table, alerts: &Topic, input: &Bucket) -> BTreeMap<String, Expr> {
+    let features: Vec<&str> = config.analysis.features.iter().map(|f| f.as_str()).collect();
+    let mut env = BTreeMap::from([
+        ("ARGUS_STAGE".to_owned(), Expr::str(&config.stage)),
+        ("ARGUS_RESULTS_TABLE".to_owned(), results.name()),
+        ("ARGUS_AUDIT_TABLE".to_owned(), audit.name()),
+        ("ARGUS_ALERT_TOPIC_ARN".to_owned(), alerts.arn()),
+        ("ARGUS_INPUT_PREFIX".to_owned(), Expr::str(&config.storage.input_prefix)),
+        ("ARGUS_FEATURES".to_owned(), Expr::str(features.join(","))),
+        ("ARGUS_MIN_CONFIDENCE".to_owned(), Expr::str(config.analysis.min_confidence.to_string())),
+        ("ARGUS_MAX_LABELS".to_owned(), Expr::str(config.analysis.max_labels.to_string())),
+        ("ARGUS_TTL_HOURS".to_owned(), Expr::str(config.storage.ttl_hours.to_string())),
+        ("ARGUS_ALERT_LABELS".to_owned(), Expr::str(config.alerts.labels.join(","))),
+        ("ARGUS_ALERT_THRESHOLD".to_owned(), Expr::str(config.alerts.threshold.to_string())),
+        ("ARGUS_IMAGE_CONCURRENCY".to_owned(), Expr::str(config.processor.image_concurrency.to_string())),
+    ]);
+    if let Some(reference) = &config.faces.reference_key {
+        env.insert("ARGUS_FACE_REFERENCE_BUCKET".into(), input.name());
+        env.insert("ARGUS_FACE_REFERENCE_KEY".into(), Expr::str(reference));
+        env.insert("ARGUS_FACE_SIMILARITY_THRESHOLD".into(), Expr::str(config.faces.similarity_threshold.to_string()));
+    }
+    if let Some(endpoint) = &config.analysis.rekognition_endpoint {
+        env.insert("AWS_ENDPOINT_URL_REKOGNITION".into(), Expr::str(endpoint));
+    }
+    env
+}
