@@ -115,7 +115,10 @@ impl Assembly {
         let report = self.report();
         let errors: Vec<_> = report.unsuppressed_errors().collect();
         if !errors.is_empty() {
-            return Err(SynthError::RuleViolations { count: errors.len(), table: RuleReport::table(errors) });
+            return Err(SynthError::RuleViolations {
+                count: errors.len(),
+                table: RuleReport::table(errors),
+            });
         }
         fs::create_dir_all(out).map_err(|source| io_error(out, source))?;
         let mut files = Vec::new();
@@ -131,9 +134,14 @@ impl Assembly {
             let template_file = format!("{}.template.json", stack.name);
             write(&template_file, &json)?;
             if format == TemplateFormat::Yaml {
-                write(&format!("{}.template.yaml", stack.name), &stack.template.to_yaml()?)?;
+                write(
+                    &format!("{}.template.yaml", stack.name),
+                    &stack.template.to_yaml()?,
+                )?;
             }
-            let counts = |pred: &dyn Fn(&crate::rules::Finding) -> bool| stack.report.findings.iter().filter(|f| pred(f)).count();
+            let counts = |pred: &dyn Fn(&crate::rules::Finding) -> bool| {
+                stack.report.findings.iter().filter(|f| pred(f)).count()
+            };
             stacks.insert(
                 stack.name.clone(),
                 StackManifest {
@@ -145,32 +153,135 @@ impl Assembly {
                     parameters: stack.template.parameters.clone(),
                     assets: stack.assets.clone(),
                     findings: FindingCounts {
-                        errors: counts(&|f| f.severity == Severity::Error && f.suppressed.is_none()),
-                        warnings: counts(&|f| f.severity == Severity::Warning && f.suppressed.is_none()),
+                        errors: counts(&|f| {
+                            f.severity == Severity::Error && f.suppressed.is_none()
+                        }),
+                        warnings: counts(&|f| {
+                            f.severity == Severity::Warning && f.suppressed.is_none()
+                        }),
                         suppressed: counts(&|f| f.suppressed.is_some()),
                     },
                 },
             );
         }
-        let manifest = Manifest { version: MANIFEST_VERSION, stacks };
+        let manifest = Manifest {
+            version: MANIFEST_VERSION,
+            stacks,
+        };
         write("manifest.json", &to_pretty(&manifest)?)?;
         write("rules-report.json", &to_pretty(&report)?)?;
-        write("rules-report.txt", &format!("{}\n", RuleReport::table(&report.findings)))?;
-        Ok(Written { files, report, manifest })
+        write(
+            "rules-report.txt",
+            &format!("{}\n", RuleReport::table(&report.findings)),
+        )?;
+        Ok(Written {
+            files,
+            report,
+            manifest,
+        })
     }
 }
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn to_pretty<T: Serialize>(value: &T) -> Result<String, SynthError> {
-    let mut text = serde_json::to_string_pretty(value).map_err(|e| SynthError::Serialize(e.to_string()))?;
+    let mut text =
+        serde_json::to_string_pretty(value).map_err(|e| SynthError::Serialize(e.to_string()))?;
     text.push('\n');
     Ok(text)
 }
 
 fn io_error(path: &Path, source: std::io::Error) -> SynthError {
-    SynthError::Io { path: path.display().to_string(), source }
+    SynthError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::constructs::{Bucket, BucketProps};
+    use crate::stack::Stack;
+
+    fn stack(versioned: bool, suppress: bool) -> SynthesizedStack {
+        let mut stack = Stack::new("test-stack", "test").unwrap();
+        let logs = Bucket::new(&mut stack, "Logs", BucketProps::default()).unwrap();
+        stack
+            .suppress(
+                &logs.logical_id,
+                "S3-ACCESS-LOGS",
+                "this is the access-log bucket",
+            )
+            .unwrap();
+        let props = BucketProps {
+            versioned,
+            server_access_logs: Some(crate::constructs::AccessLogs {
+                bucket: logs,
+                prefix: "data/".into(),
+            }),
+            ..BucketProps::default()
+        };
+        let data = Bucket::new(&mut stack, "Data", props).unwrap();
+        if suppress {
+            stack
+                .suppress(
+                    &data.logical_id,
+                    "S3-VERSIONING",
+                    "objects are rebuilt from source",
+                )
+                .unwrap();
+        }
+        stack.synth().unwrap()
+    }
+
+    #[test]
+    fn an_unsuppressed_error_fails_synth_with_a_table_and_writes_nothing() {
+        let out = tempfile::tempdir().unwrap();
+        let err = Assembly {
+            stacks: vec![stack(false, false)],
+        }
+        .write(out.path(), TemplateFormat::Json)
+        .unwrap_err();
+        match err {
+            SynthError::RuleViolations { count, table } => {
+                assert_eq!(count, 1);
+                assert!(table.starts_with("SEVERITY"), "{table}");
+                assert!(
+                    table.contains("S3-VERSIONING") && table.contains("Data"),
+                    "{table}"
+                );
+            }
+            other => panic!("expected rule violations, got {other}"),
+        }
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_suppressed_error_is_written_to_the_report_and_the_manifest_counts() {
+        let out = tempfile::tempdir().unwrap();
+        let written = Assembly {
+            stacks: vec![stack(false, true)],
+        }
+        .write(out.path(), TemplateFormat::Yaml)
+        .unwrap();
+        let entry = &written.manifest.stacks["test-stack"];
+        assert_eq!(entry.findings.errors, 0);
+        assert!(entry.findings.suppressed >= 2);
+        let json = std::fs::read(out.path().join("test-stack.template.json")).unwrap();
+        assert_eq!(entry.template_sha256, sha256_hex(&json));
+        assert_eq!(entry.template_bytes, json.len());
+        assert!(out.path().join("test-stack.template.yaml").exists());
+        let report = std::fs::read_to_string(out.path().join("rules-report.txt")).unwrap();
+        assert!(
+            report.contains("suppressed: objects are rebuilt from source"),
+            "{report}"
+        );
+    }
 }

@@ -26,24 +26,214 @@ pub fn assets_bucket_name(qualifier: &str) -> String {
 /// # Errors
 /// As [`Stack::add`].
 pub fn toolkit_stack(qualifier: &str) -> Result<Stack, SynthError> {
-    let mut stack = Stack::new(TOOLKIT_STACK_NAME, "Argus toolkit: the assets bucket that deployments publish Lambda bundles and large templates to.")?;
+    let mut stack = Stack::new(
+        TOOLKIT_STACK_NAME,
+        "Argus toolkit: the assets bucket that deployments publish Lambda bundles and large templates to.",
+    )?;
     let logs = Bucket::new(
         &mut stack,
         "AccessLogs",
-        BucketProps { expiration_days: Some(365), removal_policy: RemovalPolicy::Retain, ..BucketProps::default() },
+        BucketProps {
+            expiration_days: Some(365),
+            removal_policy: RemovalPolicy::Retain,
+            ..BucketProps::default()
+        },
     )?;
-    stack.suppress(&logs.logical_id, "S3-ACCESS-LOGS", "this is the access-log bucket; logging it to itself would loop")?;
+    stack.suppress(
+        &logs.logical_id,
+        "S3-ACCESS-LOGS",
+        "this is the access-log bucket; logging it to itself would loop",
+    )?;
     let assets = Bucket::new(
         &mut stack,
         "Assets",
         BucketProps {
             bucket_name: Some(assets_bucket_name(qualifier)),
-            server_access_logs: Some(AccessLogs { bucket: logs, prefix: "assets/".into() }),
+            server_access_logs: Some(AccessLogs {
+                bucket: logs,
+                prefix: "assets/".into(),
+            }),
             ..BucketProps::default()
         },
     )?;
-    stack.suppress_all("S3-KMS", "SSE-S3 lets Lambda and S3 access logging read and write with no KMS key grants")?;
-    stack.suppress_all("S3-REPLICATION", "assets are rebuilt from source and logs are regional; no cross-Region copy is needed")?;
-    stack.add_output(ASSETS_BUCKET_OUTPUT, Output::new("Bucket that Lambda bundles and large templates are published to", assets.name()));
+    stack.suppress_all(
+        "S3-KMS",
+        "SSE-S3 lets Lambda and S3 access logging read and write with no KMS key grants",
+    )?;
+    stack.suppress_all(
+        "S3-REPLICATION",
+        "assets are rebuilt from source and logs are regional; no cross-Region copy is needed",
+    )?;
+    stack.add_output(
+        ASSETS_BUCKET_OUTPUT,
+        Output::new(
+            "Bucket that Lambda bundles and large templates are published to",
+            assets.name(),
+        ),
+    );
     Ok(stack)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::intrinsic::Expr;
+    use crate::template::DeletionPolicy;
+
+    #[test]
+    fn toolkit_stack_synthesizes_with_no_unsuppressed_errors() {
+        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        assert_eq!(synth.name, TOOLKIT_STACK_NAME);
+        let errors: Vec<String> = synth
+            .report
+            .unsuppressed_errors()
+            .map(|f| format!("{} {}", f.logical_id, f.rule))
+            .collect();
+        assert_eq!(errors, Vec::<String>::new());
+    }
+
+    #[test]
+    fn toolkit_stack_outputs_the_assets_bucket_name() {
+        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        let output = &synth.template.outputs[ASSETS_BUCKET_OUTPUT];
+        assert_eq!(output.value, Expr::reference("Assets"));
+        assert_eq!(
+            synth.template.resources["Assets"].resource_type,
+            "AWS::S3::Bucket"
+        );
+    }
+
+    #[test]
+    fn assets_bucket_is_named_by_qualifier_account_and_region_and_logs_to_the_log_bucket() {
+        assert_eq!(
+            assets_bucket_name("argus"),
+            "argus-assets-${AWS::AccountId}-${AWS::Region}"
+        );
+        let synth = toolkit_stack("acme").unwrap().synth().unwrap();
+        let assets = &synth.template.resources["Assets"];
+        assert_eq!(
+            assets.property("BucketName"),
+            Some(&json!({"Fn::Sub": "acme-assets-${AWS::AccountId}-${AWS::Region}"}))
+        );
+        assert_eq!(
+            assets.property("LoggingConfiguration"),
+            Some(
+                &json!({"DestinationBucketName": {"Ref": "AccessLogs"}, "LogFilePrefix": "assets/"})
+            )
+        );
+        assert_eq!(
+            assets.property("VersioningConfiguration.Status"),
+            Some(&json!("Enabled"))
+        );
+    }
+
+    #[test]
+    fn access_log_bucket_accepts_logs_only_from_the_assets_bucket() {
+        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        let statements = synth.template.resources["AccessLogsPolicy"]
+            .property("PolicyDocument.Statement")
+            .unwrap();
+        let allows: Vec<&serde_json::Value> = statements
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Effect"] == "Allow")
+            .collect();
+        assert_eq!(
+            allows,
+            vec![&json!({
+                "Sid": "S3ServerAccessLogsAssets",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": ["s3:PutObject"],
+                "Resource": [{"Fn::Sub": "${AccessLogs.Arn}/assets/*"}],
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:s3:::argus-assets-${AWS::AccountId}-${AWS::Region}"}},
+                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                }
+            })]
+        );
+    }
+
+    #[test]
+    fn access_log_bucket_expires_logs_after_a_year() {
+        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        let rules = synth.template.resources["AccessLogs"]
+            .property("LifecycleConfiguration.Rules")
+            .unwrap();
+        assert!(rules.as_array().unwrap().contains(
+            &json!({"Id": "expire-objects", "Status": "Enabled", "ExpirationInDays": 365})
+        ));
+    }
+
+    #[test]
+    fn both_buckets_and_their_policies_are_retained() {
+        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        for id in ["Assets", "AssetsPolicy", "AccessLogs", "AccessLogsPolicy"] {
+            let r = &synth.template.resources[id];
+            assert_eq!(
+                (r.deletion_policy, r.update_replace_policy),
+                (Some(DeletionPolicy::Retain), Some(DeletionPolicy::Retain)),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn suppressions_are_written_to_the_metadata_of_each_bucket() {
+        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        let ids = |logical_id: &str, section: &str, list: &str| -> Vec<String> {
+            synth.template.resources[logical_id].metadata[section][list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            ids("AccessLogs", "argus", "suppressions"),
+            vec!["S3-ACCESS-LOGS", "S3-KMS", "S3-REPLICATION"]
+        );
+        assert_eq!(
+            ids("AccessLogs", "checkov", "skip"),
+            vec!["CKV_AWS_18", "CKV_AWS_145", "CKV_AWS_144"]
+        );
+        assert_eq!(
+            ids("Assets", "argus", "suppressions"),
+            vec!["S3-KMS", "S3-REPLICATION"]
+        );
+        assert_eq!(
+            ids("Assets", "checkov", "skip"),
+            vec!["CKV_AWS_145", "CKV_AWS_144"]
+        );
+        let skip = &synth.template.resources["Assets"].metadata["checkov"]["skip"][0];
+        assert!(
+            skip["comment"]
+                .as_str()
+                .unwrap()
+                .starts_with("SSE-S3 lets Lambda")
+        );
+    }
+
+    #[test]
+    fn toolkit_template_is_byte_identical_across_builds() {
+        let a = toolkit_stack("argus")
+            .unwrap()
+            .synth()
+            .unwrap()
+            .template
+            .to_json()
+            .unwrap();
+        let b = toolkit_stack("argus")
+            .unwrap()
+            .synth()
+            .unwrap()
+            .template
+            .to_json()
+            .unwrap();
+        assert_eq!(a, b);
+    }
 }

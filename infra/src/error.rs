@@ -6,7 +6,9 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum SynthError {
     /// Two construct paths give the same logical ID in one stack.
-    #[error("logical ID `{logical_id}` in stack `{stack}` is used by both `{first}` and `{second}`")]
+    #[error(
+        "logical ID `{logical_id}` in stack `{stack}` is used by both `{first}` and `{second}`"
+    )]
     LogicalIdCollision {
         /// The stack's name.
         stack: String,

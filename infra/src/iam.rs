@@ -74,7 +74,10 @@ pub struct Statement {
 
 impl Statement {
     /// An `Allow` statement of `actions` on `resources`.
-    pub fn allow<A: Into<String>>(actions: impl IntoIterator<Item = A>, resources: Vec<Expr>) -> Self {
+    pub fn allow<A: Into<String>>(
+        actions: impl IntoIterator<Item = A>,
+        resources: Vec<Expr>,
+    ) -> Self {
         Statement {
             sid: None,
             effect: Effect::Allow,
@@ -86,8 +89,14 @@ impl Statement {
     }
 
     /// A `Deny` statement of `actions` on `resources`.
-    pub fn deny<A: Into<String>>(actions: impl IntoIterator<Item = A>, resources: Vec<Expr>) -> Self {
-        Statement { effect: Effect::Deny, ..Statement::allow(actions, resources) }
+    pub fn deny<A: Into<String>>(
+        actions: impl IntoIterator<Item = A>,
+        resources: Vec<Expr>,
+    ) -> Self {
+        Statement {
+            effect: Effect::Deny,
+            ..Statement::allow(actions, resources)
+        }
     }
 
     /// The statement every TLS-only resource policy carries: deny `actions` to anyone over plain
@@ -117,7 +126,10 @@ impl Statement {
     /// Adds a condition `operator: {key: value}` (e.g. `ArnLike`, `aws:SourceArn`, an ARN).
     #[must_use]
     pub fn with_condition(mut self, operator: &str, key: &str, value: Expr) -> Self {
-        self.condition.entry(operator.to_owned()).or_default().insert(key.to_owned(), value);
+        self.condition
+            .entry(operator.to_owned())
+            .or_default()
+            .insert(key.to_owned(), value);
         self
     }
 
@@ -177,7 +189,10 @@ impl PolicyDocument {
                 }
             }
         }
-        PolicyDocument { version: POLICY_VERSION.to_owned(), statement: merged }
+        PolicyDocument {
+            version: POLICY_VERSION.to_owned(),
+            statement: merged,
+        }
     }
 }
 
@@ -217,7 +232,10 @@ mod tests {
         let c = Statement::allow(["s3:PutObject"], vec!["arn:c".into()]).with_sid("InputRead");
         let doc = PolicyDocument::new(vec![a, b, c]);
         assert_eq!(doc.statement.len(), 2);
-        assert_eq!(doc.statement[0].resource, vec![Expr::from("arn:a"), Expr::from("arn:b")]);
+        assert_eq!(
+            doc.statement[0].resource,
+            vec![Expr::from("arn:a"), Expr::from("arn:b")]
+        );
         assert_eq!(doc.statement[1].sid.as_deref(), Some("InputRead2"));
     }
 

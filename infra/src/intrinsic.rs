@@ -12,8 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 
 /// A pseudo parameter, predefined by CloudFormation.
 ///
@@ -130,34 +130,54 @@ impl Expr {
 
     /// `{"Fn::GetAtt": [logical_id, attribute]}`.
     pub fn get_att(logical_id: impl Into<String>, attribute: impl Into<String>) -> Self {
-        Expr::GetAtt { logical_id: logical_id.into(), attribute: attribute.into() }
+        Expr::GetAtt {
+            logical_id: logical_id.into(),
+            attribute: attribute.into(),
+        }
     }
 
     /// `{"Fn::Sub": template}` without extra variables.
     pub fn sub(template: impl Into<String>) -> Self {
-        Expr::Sub { template: template.into(), vars: BTreeMap::new() }
+        Expr::Sub {
+            template: template.into(),
+            vars: BTreeMap::new(),
+        }
     }
 
     /// A name or value that may hold `${…}` placeholders: `Fn::Sub` when it does, a plain string
     /// when it does not (cfn-lint W1020 flags a `Fn::Sub` with nothing to substitute).
     pub fn interpolate(template: impl Into<String>) -> Self {
         let template = template.into();
-        if template.contains("${") { Expr::sub(template) } else { Expr::Str(template) }
+        if template.contains("${") {
+            Expr::sub(template)
+        } else {
+            Expr::Str(template)
+        }
     }
 
     /// `{"Fn::Sub": [template, vars]}`.
     pub fn sub_with(template: impl Into<String>, vars: BTreeMap<String, Expr>) -> Self {
-        Expr::Sub { template: template.into(), vars }
+        Expr::Sub {
+            template: template.into(),
+            vars,
+        }
     }
 
     /// `{"Fn::Join": [delimiter, items]}`.
     pub fn join(delimiter: impl Into<String>, items: Vec<Expr>) -> Self {
-        Expr::Join { delimiter: delimiter.into(), items }
+        Expr::Join {
+            delimiter: delimiter.into(),
+            items,
+        }
     }
 
     /// `{"Fn::If": [condition, then, otherwise]}`.
     pub fn if_(condition: impl Into<String>, then: Expr, otherwise: Expr) -> Self {
-        Expr::If { condition: condition.into(), then: Box::new(then), otherwise: Box::new(otherwise) }
+        Expr::If {
+            condition: condition.into(),
+            then: Box::new(then),
+            otherwise: Box::new(otherwise),
+        }
     }
 
     /// `{"Fn::ImportValue": export_name}`.
@@ -167,12 +187,18 @@ impl Expr {
 
     /// `{"Fn::Select": [index, list]}`.
     pub fn select(index: u32, list: Expr) -> Self {
-        Expr::Select { index, list: Box::new(list) }
+        Expr::Select {
+            index,
+            list: Box::new(list),
+        }
     }
 
     /// `{"Fn::Split": [delimiter, source]}`.
     pub fn split(delimiter: impl Into<String>, source: Expr) -> Self {
-        Expr::Split { delimiter: delimiter.into(), source: Box::new(source) }
+        Expr::Split {
+            delimiter: delimiter.into(),
+            source: Box::new(source),
+        }
     }
 
     /// An ARN in the stack's partition:
@@ -183,7 +209,9 @@ impl Expr {
     /// `resource` may hold further `${…}` placeholders. Format:
     /// <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html>.
     pub fn arn(service: &str, region: &str, account: &str, resource: &str) -> Self {
-        Expr::sub(format!("arn:${{AWS::Partition}}:{service}:{region}:{account}:{resource}"))
+        Expr::sub(format!(
+            "arn:${{AWS::Partition}}:{service}:{region}:{account}:{resource}"
+        ))
     }
 
     /// The string literal, if this is one.
@@ -249,7 +277,11 @@ impl<T: Into<Expr>> From<Vec<T>> for Expr {
     }
 }
 
-fn single<S: Serializer, V: Serialize + ?Sized>(s: S, key: &str, value: &V) -> Result<S::Ok, S::Error> {
+fn single<S: Serializer, V: Serialize + ?Sized>(
+    s: S,
+    key: &str,
+    value: &V,
+) -> Result<S::Ok, S::Error> {
     let mut map = s.serialize_map(Some(1))?;
     map.serialize_entry(key, value)?;
     map.end()
@@ -263,11 +295,18 @@ impl Serialize for Expr {
             Expr::Bool(v) => s.serialize_bool(*v),
             Expr::List(items) => items.serialize(s),
             Expr::Ref(name) => single(s, "Ref", name),
-            Expr::GetAtt { logical_id, attribute } => single(s, "Fn::GetAtt", &[logical_id, attribute]),
+            Expr::GetAtt {
+                logical_id,
+                attribute,
+            } => single(s, "Fn::GetAtt", &[logical_id, attribute]),
             Expr::Sub { template, vars } if vars.is_empty() => single(s, "Fn::Sub", template),
             Expr::Sub { template, vars } => single(s, "Fn::Sub", &(template, vars)),
             Expr::Join { delimiter, items } => single(s, "Fn::Join", &(delimiter, items)),
-            Expr::If { condition, then, otherwise } => single(s, "Fn::If", &(condition, then, otherwise)),
+            Expr::If {
+                condition,
+                then,
+                otherwise,
+            } => single(s, "Fn::If", &(condition, then, otherwise)),
             Expr::ImportValue(name) => single(s, "Fn::ImportValue", name),
             Expr::Select { index, list } => single(s, "Fn::Select", &(index.to_string(), list)),
             Expr::Split { delimiter, source } => single(s, "Fn::Split", &(delimiter, source)),
@@ -312,11 +351,23 @@ mod tests {
     #[test]
     fn intrinsics_serialize_to_the_documented_json_forms() {
         assert_eq!(Expr::reference("Queue").to_json(), json!({"Ref": "Queue"}));
-        assert_eq!(Expr::pseudo(Pseudo::Partition).to_json(), json!({"Ref": "AWS::Partition"}));
-        assert_eq!(Expr::get_att("Queue", "Arn").to_json(), json!({"Fn::GetAtt": ["Queue", "Arn"]}));
-        assert_eq!(Expr::sub("${AWS::StackName}-x").to_json(), json!({"Fn::Sub": "${AWS::StackName}-x"}));
+        assert_eq!(
+            Expr::pseudo(Pseudo::Partition).to_json(),
+            json!({"Ref": "AWS::Partition"})
+        );
+        assert_eq!(
+            Expr::get_att("Queue", "Arn").to_json(),
+            json!({"Fn::GetAtt": ["Queue", "Arn"]})
+        );
+        assert_eq!(
+            Expr::sub("${AWS::StackName}-x").to_json(),
+            json!({"Fn::Sub": "${AWS::StackName}-x"})
+        );
         let vars = BTreeMap::from([("Name".to_owned(), Expr::reference("P"))]);
-        assert_eq!(Expr::sub_with("a-${Name}", vars).to_json(), json!({"Fn::Sub": ["a-${Name}", {"Name": {"Ref": "P"}}]}));
+        assert_eq!(
+            Expr::sub_with("a-${Name}", vars).to_json(),
+            json!({"Fn::Sub": ["a-${Name}", {"Name": {"Ref": "P"}}]})
+        );
         assert_eq!(
             Expr::join(",", vec!["a".into(), Expr::reference("B")]).to_json(),
             json!({"Fn::Join": [",", ["a", {"Ref": "B"}]]})
@@ -325,7 +376,10 @@ mod tests {
             Expr::if_("IsProd", 1_i64.into(), Expr::pseudo(Pseudo::NoValue)).to_json(),
             json!({"Fn::If": ["IsProd", 1, {"Ref": "AWS::NoValue"}]})
         );
-        assert_eq!(Expr::import_value("x-Out".into()).to_json(), json!({"Fn::ImportValue": "x-Out"}));
+        assert_eq!(
+            Expr::import_value("x-Out".into()).to_json(),
+            json!({"Fn::ImportValue": "x-Out"})
+        );
         assert_eq!(
             Expr::select(1, Expr::split("/", Expr::reference("P"))).to_json(),
             json!({"Fn::Select": ["1", {"Fn::Split": ["/", {"Ref": "P"}]}]})
@@ -334,14 +388,23 @@ mod tests {
 
     #[test]
     fn interpolate_substitutes_only_when_there_is_a_placeholder() {
-        assert_eq!(Expr::interpolate("/aws/lambda/fixed").to_json(), json!("/aws/lambda/fixed"));
-        assert_eq!(Expr::interpolate("${AWS::StackName}-x").to_json(), json!({"Fn::Sub": "${AWS::StackName}-x"}));
+        assert_eq!(
+            Expr::interpolate("/aws/lambda/fixed").to_json(),
+            json!("/aws/lambda/fixed")
+        );
+        assert_eq!(
+            Expr::interpolate("${AWS::StackName}-x").to_json(),
+            json!({"Fn::Sub": "${AWS::StackName}-x"})
+        );
     }
 
     #[test]
     fn arns_use_the_partition_pseudo_parameter() {
         let arn = Expr::arn("s3", "", "", "my-bucket/*").to_json();
-        assert_eq!(arn, json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::my-bucket/*"}));
+        assert_eq!(
+            arn,
+            json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::my-bucket/*"})
+        );
         assert!(!arn.to_string().contains("arn:aws:"));
     }
 

@@ -48,14 +48,23 @@ impl Suppression {
     /// [`SynthError::Suppression`] for a rule not in the pack or a reason under
     /// [`MIN_REASON_CHARS`] characters.
     pub fn new(rule: &str, reason: &str, target: &str) -> Result<Self, SynthError> {
-        let fail = |why: String| SynthError::Suppression { rule: rule.to_owned(), logical_id: target.to_owned(), reason: why };
+        let fail = |why: String| SynthError::Suppression {
+            rule: rule.to_owned(),
+            logical_id: target.to_owned(),
+            reason: why,
+        };
         if rules::find(rule).is_none() {
             return Err(fail("no such rule in the rule pack".into()));
         }
         if reason.trim().chars().count() < MIN_REASON_CHARS {
-            return Err(fail(format!("the reason must have at least {MIN_REASON_CHARS} characters")));
+            return Err(fail(format!(
+                "the reason must have at least {MIN_REASON_CHARS} characters"
+            )));
         }
-        Ok(Suppression { rule: rule.to_owned(), reason: reason.trim().to_owned() })
+        Ok(Suppression {
+            rule: rule.to_owned(),
+            reason: reason.trim().to_owned(),
+        })
     }
 }
 
@@ -103,7 +112,10 @@ impl Stack {
                 reason: "a stack name has letters, digits and hyphens, starts with a letter, and is at most 128 characters".into(),
             });
         }
-        let template = Template { description: Some(description.to_owned()), ..Template::default() };
+        let template = Template {
+            description: Some(description.to_owned()),
+            ..Template::default()
+        };
         Ok(Stack {
             name: name.to_owned(),
             template,
@@ -162,7 +174,10 @@ impl Stack {
             });
         }
         let mut resource = Resource::from_props(props)?;
-        resource.metadata.insert(PATH_METADATA_KEY.into(), Value::String(format!("{}/{path}", self.name)));
+        resource.metadata.insert(
+            PATH_METADATA_KEY.into(),
+            Value::String(format!("{}/{path}", self.name)),
+        );
         self.paths.insert(logical_id.clone(), path.to_owned());
         self.template.resources.insert(logical_id.clone(), resource);
         Ok(logical_id)
@@ -182,7 +197,10 @@ impl Stack {
         self.template
             .resources
             .get_mut(logical_id)
-            .ok_or_else(|| SynthError::UnknownResource { stack: stack.clone(), logical_id: logical_id.to_owned() })
+            .ok_or_else(|| SynthError::UnknownResource {
+                stack: stack.clone(),
+                logical_id: logical_id.to_owned(),
+            })
     }
 
     /// Adds a parameter and returns `{"Ref": name}`.
@@ -210,7 +228,9 @@ impl Stack {
 
     /// Marks `logical_id` as holding a policy document filled from [`Stack::add_statement`].
     pub(crate) fn register_policy(&mut self, logical_id: &str, slot: PolicySlot) {
-        self.policies.entry(logical_id.to_owned()).or_insert((slot, Vec::new()));
+        self.policies
+            .entry(logical_id.to_owned())
+            .or_insert((slot, Vec::new()));
     }
 
     /// Adds a statement to the policy held by `logical_id` (a role's inline policy, or a bucket,
@@ -218,19 +238,29 @@ impl Stack {
     ///
     /// # Errors
     /// [`SynthError::UnknownResource`] when `logical_id` holds no policy.
-    pub fn add_statement(&mut self, logical_id: &str, statement: Statement) -> Result<(), SynthError> {
+    pub fn add_statement(
+        &mut self,
+        logical_id: &str,
+        statement: Statement,
+    ) -> Result<(), SynthError> {
         match self.policies.get_mut(logical_id) {
             Some((_, statements)) => {
                 statements.push(statement);
                 Ok(())
             }
-            None => Err(SynthError::UnknownResource { stack: self.name.clone(), logical_id: logical_id.to_owned() }),
+            None => Err(SynthError::UnknownResource {
+                stack: self.name.clone(),
+                logical_id: logical_id.to_owned(),
+            }),
         }
     }
 
     /// The statements gathered so far for the policy held by `logical_id`.
     pub fn statements(&self, logical_id: &str) -> &[Statement] {
-        self.policies.get(logical_id).map(|(_, s)| s.as_slice()).unwrap_or_default()
+        self.policies
+            .get(logical_id)
+            .map(|(_, s)| s.as_slice())
+            .unwrap_or_default()
     }
 
     /// Suppresses `rule` for one resource. The decision is written to the resource's `Metadata`
@@ -240,7 +270,12 @@ impl Stack {
     /// # Errors
     /// [`SynthError::Suppression`] for an unknown rule, a reason under [`MIN_REASON_CHARS`]
     /// characters, or a resource not in the stack.
-    pub fn suppress(&mut self, logical_id: &str, rule: &str, reason: &str) -> Result<(), SynthError> {
+    pub fn suppress(
+        &mut self,
+        logical_id: &str,
+        rule: &str,
+        reason: &str,
+    ) -> Result<(), SynthError> {
         let suppression = Suppression::new(rule, reason, logical_id)?;
         if !self.template.resources.contains_key(logical_id) {
             return Err(SynthError::Suppression {
@@ -281,10 +316,18 @@ impl Stack {
     pub fn synth(&self) -> Result<SynthesizedStack, SynthError> {
         let mut template = self.template.clone();
         for (logical_id, (slot, statements)) in &self.policies {
-            let Some(resource) = template.resources.get_mut(logical_id) else { continue };
             if statements.is_empty() {
+                // A bucket, queue or topic policy with no statement is malformed: drop it (as CDK
+                // creates such policies only when a statement is added). A role simply has no
+                // inline policy.
+                if matches!(slot, PolicySlot::Property(_)) {
+                    template.resources.remove(logical_id);
+                }
                 continue;
             }
+            let Some(resource) = template.resources.get_mut(logical_id) else {
+                continue;
+            };
             let document = serde_json::to_value(PolicyDocument::new(statements.clone()))
                 .map_err(|e| SynthError::Serialize(e.to_string()))?;
             match slot {
@@ -299,28 +342,47 @@ impl Stack {
                 }
             }
         }
-        let report = rules::check(&self.name, &template, &self.suppressions, &self.stack_suppressions);
+        let report = rules::check(
+            &self.name,
+            &template,
+            &self.suppressions,
+            &self.stack_suppressions,
+        );
         let mut written = self.suppressions.clone();
         for finding in report.findings.iter().filter(|f| f.suppressed.is_some()) {
             let list = written.entry(finding.logical_id.clone()).or_default();
-            if !list.iter().any(|s| s.rule == finding.rule) {
-                if let Some(s) = self.stack_suppressions.iter().find(|s| s.rule == finding.rule) {
-                    list.push(s.clone());
-                }
+            let stack_wide = self
+                .stack_suppressions
+                .iter()
+                .find(|s| s.rule == finding.rule);
+            if let (false, Some(s)) = (list.iter().any(|s| s.rule == finding.rule), stack_wide) {
+                list.push(s.clone());
             }
         }
         for (logical_id, suppressions) in &written {
-            let Some(resource) = template.resources.get_mut(logical_id) else { continue };
-            let argus: Vec<Value> =
-                suppressions.iter().map(|s| json!({"id": s.rule, "reason": s.reason})).collect();
+            let Some(resource) = template.resources.get_mut(logical_id) else {
+                continue;
+            };
+            let argus: Vec<Value> = suppressions
+                .iter()
+                .map(|s| json!({"id": s.rule, "reason": s.reason}))
+                .collect();
             let checkov: Vec<Value> = suppressions
                 .iter()
                 .filter_map(|s| rules::find(&s.rule).map(|rule| (rule, s)))
-                .flat_map(|(rule, s)| rule.checkov.iter().map(move |id| json!({"id": id, "comment": s.reason})))
+                .flat_map(|(rule, s)| {
+                    rule.checkov
+                        .iter()
+                        .map(move |id| json!({"id": id, "comment": s.reason}))
+                })
                 .collect();
-            resource.metadata.insert("argus".into(), json!({"suppressions": argus}));
+            resource
+                .metadata
+                .insert("argus".into(), json!({"suppressions": argus}));
             if !checkov.is_empty() {
-                resource.metadata.insert("checkov".into(), json!({"skip": checkov}));
+                resource
+                    .metadata
+                    .insert("checkov".into(), json!({"skip": checkov}));
             }
         }
         Ok(SynthesizedStack {
@@ -340,10 +402,19 @@ mod tests {
 
     #[test]
     fn logical_ids_are_the_path_in_pascal_case() {
-        assert_eq!(Stack::logical_id("ingest-queue/dlq").unwrap(), "IngestQueueDlq");
-        assert_eq!(Stack::logical_id("Input/Resource").unwrap(), "InputResource");
+        assert_eq!(
+            Stack::logical_id("ingest-queue/dlq").unwrap(),
+            "IngestQueueDlq"
+        );
+        assert_eq!(
+            Stack::logical_id("Input/Resource").unwrap(),
+            "InputResource"
+        );
         assert_eq!(Stack::logical_id("results_table").unwrap(), "ResultsTable");
-        assert!(matches!(Stack::logical_id("--/9"), Err(SynthError::EmptyLogicalId(_))));
+        assert!(matches!(
+            Stack::logical_id("--/9"),
+            Err(SynthError::EmptyLogicalId(_))
+        ));
     }
 
     #[test]
@@ -351,24 +422,40 @@ mod tests {
         let mut stack = Stack::new("s", "test").unwrap();
         stack.add("ingest-queue", &CfnQueue::default()).unwrap();
         let err = stack.add("IngestQueue", &CfnQueue::default()).unwrap_err();
-        assert!(matches!(err, SynthError::LogicalIdCollision { ref first, .. } if first == "ingest-queue"), "{err}");
+        assert!(
+            matches!(err, SynthError::LogicalIdCollision { ref first, .. } if first == "ingest-queue"),
+            "{err}"
+        );
     }
 
     #[test]
     fn resources_record_their_construct_path() {
         let mut stack = Stack::new("argus-beta", "test").unwrap();
         let id = stack.add("Ingest/Queue", &CfnQueue::default()).unwrap();
-        assert_eq!(stack.resource(&id).unwrap().metadata[PATH_METADATA_KEY], "argus-beta/Ingest/Queue");
+        assert_eq!(
+            stack.resource(&id).unwrap().metadata[PATH_METADATA_KEY],
+            "argus-beta/Ingest/Queue"
+        );
     }
 
     #[test]
     fn suppressions_need_a_known_rule_and_a_real_reason() {
         let mut stack = Stack::new("s", "test").unwrap();
         let id = stack.add("Q", &CfnQueue::default()).unwrap();
-        assert!(stack.suppress(&id, "NO-SUCH-RULE", "a long enough reason").is_err());
+        assert!(
+            stack
+                .suppress(&id, "NO-SUCH-RULE", "a long enough reason")
+                .is_err()
+        );
         assert!(stack.suppress(&id, "SQS-DLQ", "too short").is_err());
-        assert!(stack.suppress("Missing", "SQS-DLQ", "a long enough reason").is_err());
-        stack.suppress(&id, "SQS-DLQ", "this queue is a dead-letter queue").unwrap();
+        assert!(
+            stack
+                .suppress("Missing", "SQS-DLQ", "a long enough reason")
+                .is_err()
+        );
+        stack
+            .suppress(&id, "SQS-DLQ", "this queue is a dead-letter queue")
+            .unwrap();
         let synth = stack.synth().unwrap();
         let meta = &synth.template.resources[&id].metadata;
         assert_eq!(meta["argus"]["suppressions"][0]["id"], "SQS-DLQ");

@@ -74,10 +74,16 @@ impl Resource {
     /// # Errors
     /// [`SynthError::Serialize`] when the properties do not serialize to a JSON object.
     pub fn from_props<R: CfnResource>(props: &R) -> Result<Self, SynthError> {
-        let properties = match serde_json::to_value(props).map_err(|e| SynthError::Serialize(e.to_string()))? {
-            Value::Object(map) => map,
-            other => return Err(SynthError::Serialize(format!("{} properties must be an object, got {other}", R::TYPE))),
-        };
+        let properties =
+            match serde_json::to_value(props).map_err(|e| SynthError::Serialize(e.to_string()))? {
+                Value::Object(map) => map,
+                other => {
+                    return Err(SynthError::Serialize(format!(
+                        "{} properties must be an object, got {other}",
+                        R::TYPE
+                    )));
+                }
+            };
         Ok(Resource {
             resource_type: R::TYPE.to_owned(),
             properties,
@@ -103,20 +109,26 @@ impl Resource {
     /// [`SynthError::Override`] when the path has an empty segment, or a segment runs into a value
     /// that is neither an object nor a list, or indexes past the end of a list. The properties are
     /// left as they were.
-    pub fn add_property_override(&mut self, path: &str, value: impl Into<Value>) -> Result<(), SynthError> {
+    pub fn add_property_override(
+        &mut self,
+        path: &str,
+        value: impl Into<Value>,
+    ) -> Result<(), SynthError> {
         let value = value.into();
         self.with_parent(path, |parent, last| match parent {
             Value::Object(map) => {
                 map.insert(last.to_owned(), value);
                 Ok(())
             }
-            Value::Array(items) => match last.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
-                Some(slot) => {
-                    *slot = value;
-                    Ok(())
+            Value::Array(items) => {
+                match last.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                    Some(slot) => {
+                        *slot = value;
+                        Ok(())
+                    }
+                    None => Err(format!("`{last}` is not an index of the list")),
                 }
-                None => Err(format!("`{last}` is not an index of the list")),
-            },
+            }
             other => Err(format!("cannot set `{last}` on {other}")),
         })
     }
@@ -182,7 +194,10 @@ impl Resource {
 }
 
 fn override_error(path: &str, reason: String) -> SynthError {
-    SynthError::Override { path: path.to_owned(), reason }
+    SynthError::Override {
+        path: path.to_owned(),
+        reason,
+    }
 }
 
 /// Follows `segments` from `node`: missing object keys are created as empty objects, and a
@@ -190,7 +205,9 @@ fn override_error(path: &str, reason: String) -> SynthError {
 fn walk<'v>(mut node: &'v mut Value, segments: &[&str]) -> Result<&'v mut Value, String> {
     for segment in segments {
         node = match node {
-            Value::Object(map) => map.entry((*segment).to_owned()).or_insert_with(|| Value::Object(Map::new())),
+            Value::Object(map) => map
+                .entry((*segment).to_owned())
+                .or_insert_with(|| Value::Object(Map::new())),
             Value::Array(items) => {
                 let len = items.len();
                 segment
@@ -234,7 +251,11 @@ pub struct Parameter {
 impl Parameter {
     /// A `String` parameter with a description.
     pub fn string(description: impl Into<String>) -> Self {
-        Parameter { parameter_type: "String".into(), description: Some(description.into()), ..Default::default() }
+        Parameter {
+            parameter_type: "String".into(),
+            description: Some(description.into()),
+            ..Default::default()
+        }
     }
 }
 
@@ -268,13 +289,20 @@ pub struct Output {
 impl Output {
     /// An output with a description and no export.
     pub fn new(description: impl Into<String>, value: Expr) -> Self {
-        Output { description: Some(description.into()), value, export: None, condition: None }
+        Output {
+            description: Some(description.into()),
+            value,
+            export: None,
+            condition: None,
+        }
     }
 
     /// Exports the output as `${AWS::StackName}-<suffix>`.
     #[must_use]
     pub fn exported_as(mut self, suffix: &str) -> Self {
-        self.export = Some(Export { name: Expr::sub(format!("${{AWS::StackName}}-{suffix}")) });
+        self.export = Some(Export {
+            name: Expr::sub(format!("${{AWS::StackName}}-{suffix}")),
+        });
         self
     }
 }
@@ -333,7 +361,8 @@ impl Template {
     /// # Errors
     /// [`SynthError::Serialize`].
     pub fn to_json(&self) -> Result<String, SynthError> {
-        let mut text = serde_json::to_string_pretty(self).map_err(|e| SynthError::Serialize(e.to_string()))?;
+        let mut text =
+            serde_json::to_string_pretty(self).map_err(|e| SynthError::Serialize(e.to_string()))?;
         text.push('\n');
         Ok(text)
     }
@@ -343,7 +372,8 @@ impl Template {
     /// # Errors
     /// [`SynthError::Serialize`].
     pub fn to_yaml(&self) -> Result<String, SynthError> {
-        serde_yaml_ng::to_string(&self.to_value()?).map_err(|e| SynthError::Serialize(e.to_string()))
+        serde_yaml_ng::to_string(&self.to_value()?)
+            .map_err(|e| SynthError::Serialize(e.to_string()))
     }
 }
 
@@ -363,7 +393,11 @@ mod tests {
     }
 
     fn thing() -> Resource {
-        Resource::from_props(&Thing { name: "a".into(), tags: vec![json!({"Key": "k", "Value": "v"})] }).unwrap()
+        Resource::from_props(&Thing {
+            name: "a".into(),
+            tags: vec![json!({"Key": "k", "Value": "v"})],
+        })
+        .unwrap()
     }
 
     #[test]
@@ -379,9 +413,18 @@ mod tests {
     #[test]
     fn property_override_rejects_paths_that_cannot_exist() {
         let mut r = thing();
-        assert!(matches!(r.add_property_override("Name.Inner", 1), Err(SynthError::Override { .. })));
-        assert!(matches!(r.add_property_override("Tags.5.Value", 1), Err(SynthError::Override { .. })));
-        assert!(matches!(r.add_property_override("A..B", 1), Err(SynthError::Override { .. })));
+        assert!(matches!(
+            r.add_property_override("Name.Inner", 1),
+            Err(SynthError::Override { .. })
+        ));
+        assert!(matches!(
+            r.add_property_override("Tags.5.Value", 1),
+            Err(SynthError::Override { .. })
+        ));
+        assert!(matches!(
+            r.add_property_override("A..B", 1),
+            Err(SynthError::Override { .. })
+        ));
         // A failed override leaves the properties as they were.
         assert_eq!(r.property("Name"), Some(&json!("a")));
     }
@@ -414,10 +457,16 @@ mod tests {
     fn yaml_and_json_renderings_hold_the_same_template() {
         let mut t = Template::default();
         t.resources.insert("Thing".into(), thing());
-        t.outputs.insert("Name".into(), Output::new("the name", Expr::reference("Thing")).exported_as("Name"));
+        t.outputs.insert(
+            "Name".into(),
+            Output::new("the name", Expr::reference("Thing")).exported_as("Name"),
+        );
         let from_yaml: Value = serde_yaml_ng::from_str(&t.to_yaml().unwrap()).unwrap();
         let from_json: Value = serde_json::from_str(&t.to_json().unwrap()).unwrap();
         assert_eq!(from_yaml, from_json);
-        assert_eq!(from_json["Outputs"]["Name"]["Export"]["Name"], json!({"Fn::Sub": "${AWS::StackName}-Name"}));
+        assert_eq!(
+            from_json["Outputs"]["Name"]["Export"]["Name"],
+            json!({"Fn::Sub": "${AWS::StackName}-Name"})
+        );
     }
 }

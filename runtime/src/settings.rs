@@ -55,13 +55,26 @@ impl Settings {
     /// [`SettingsError`] naming the variable.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let get = |name: &'static str| lookup(name).ok_or(SettingsError::Missing(name));
-        fn parse<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, SettingsError>
+        fn parse<T: std::str::FromStr>(
+            name: &'static str,
+            value: String,
+        ) -> Result<T, SettingsError>
         where
             T::Err: std::fmt::Display,
         {
-            value.parse::<T>().map_err(|e| SettingsError::Invalid { name, reason: e.to_string(), value })
+            value.parse::<T>().map_err(|e| SettingsError::Invalid {
+                name,
+                reason: e.to_string(),
+                value,
+            })
         }
-        let list = |v: String| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        let list = |v: String| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
         Ok(Settings {
             stage: get("ARGUS_STAGE")?,
             results_table: get("ARGUS_RESULTS_TABLE")?,
@@ -94,7 +107,10 @@ mod tests {
             ("ARGUS_STAGE", "beta"),
             ("ARGUS_RESULTS_TABLE", "results"),
             ("ARGUS_AUDIT_TABLE", "audit"),
-            ("ARGUS_ALERT_TOPIC_ARN", "arn:aws:sns:eu-west-1:111111111111:alerts"),
+            (
+                "ARGUS_ALERT_TOPIC_ARN",
+                "arn:aws:sns:eu-west-1:111111111111:alerts",
+            ),
             ("ARGUS_FEATURES", "labels,text"),
             ("ARGUS_MIN_CONFIDENCE", "70"),
             ("ARGUS_MAX_LABELS", "20"),
@@ -120,9 +136,18 @@ mod tests {
     fn missing_and_malformed_variables_are_named() {
         let mut v = vars();
         v.remove("ARGUS_STAGE");
-        assert_eq!(Settings::from_map(&v), Err(SettingsError::Missing("ARGUS_STAGE")));
+        assert_eq!(
+            Settings::from_map(&v),
+            Err(SettingsError::Missing("ARGUS_STAGE"))
+        );
         let mut v = vars();
         v.insert("ARGUS_MAX_LABELS".into(), "many".into());
-        assert!(matches!(Settings::from_map(&v), Err(SettingsError::Invalid { name: "ARGUS_MAX_LABELS", .. })));
+        assert!(matches!(
+            Settings::from_map(&v),
+            Err(SettingsError::Invalid {
+                name: "ARGUS_MAX_LABELS",
+                ..
+            })
+        ));
     }
 }

@@ -69,7 +69,10 @@ impl Selection {
 /// [`AppError::Config`] for an invalid config file; [`AppError::Synth`] when a construct refuses.
 pub fn build(config_dir: &Path, selection: &Selection) -> Result<Vec<Stack>, AppError> {
     let audit = || -> Result<Stack, AppError> {
-        let stages = AUDITED_STAGES.iter().map(|s| StageConfig::load(config_dir, s)).collect::<Result<Vec<_>, _>>()?;
+        let stages = AUDITED_STAGES
+            .iter()
+            .map(|s| StageConfig::load(config_dir, s))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(audit_stack(&stages)?)
     };
     Ok(match selection {
@@ -91,5 +94,8 @@ pub fn build(config_dir: &Path, selection: &Selection) -> Result<Vec<Stack>, App
 /// # Errors
 /// As [`build`], and [`SynthError`] from synthesis.
 pub fn synth(config_dir: &Path, selection: &Selection) -> Result<Vec<SynthesizedStack>, AppError> {
-    build(config_dir, selection)?.iter().map(|s| s.synth().map_err(AppError::from)).collect()
+    build(config_dir, selection)?
+        .iter()
+        .map(|s| s.synth().map_err(AppError::from))
+        .collect()
 }

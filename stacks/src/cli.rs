@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use argus_infra::assembly::{Assembly, TemplateFormat};
 use argus_infra::SynthError;
+use argus_infra::assembly::{Assembly, TemplateFormat};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::app::{self, AppError, Selection};
@@ -17,7 +17,13 @@ use crate::app::{self, AppError, Selection};
 #[command(name = "argus", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// Folder holding the stage config files.
-    #[arg(long, global = true, env = "ARGUS_CONFIG_DIR", default_value = "stacks/config", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "ARGUS_CONFIG_DIR",
+        default_value = "stacks/config",
+        value_name = "DIR"
+    )]
     pub config_dir: PathBuf,
     /// What to do.
     #[command(subcommand)]
@@ -72,13 +78,19 @@ impl From<AppError> for Failure {
             AppError::UnknownStage(_) | AppError::Config(_) => 2,
             AppError::Synth(_) => 1,
         };
-        Failure { message: error.to_string(), code }
+        Failure {
+            message: error.to_string(),
+            code,
+        }
     }
 }
 
 impl From<SynthError> for Failure {
     fn from(error: SynthError) -> Self {
-        Failure { message: error.to_string(), code: 1 }
+        Failure {
+            message: error.to_string(),
+            code: 1,
+        }
     }
 }
 
@@ -107,7 +119,12 @@ fn synth(config_dir: &std::path::Path, args: &SynthArgs) -> Result<(), Failure> 
         Format::Yaml => TemplateFormat::Yaml,
     };
     let written = Assembly { stacks }.write(&args.out, format)?;
-    let suppressed = written.report.findings.iter().filter(|f| f.suppressed.is_some()).count();
+    let suppressed = written
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .count();
     let warnings = written.report.findings.len() - suppressed;
     println!(
         "Synthesized {} stack(s) into {} (rule pack: 0 errors, {warnings} warnings, {suppressed} suppressed with reasons)",
@@ -122,6 +139,9 @@ fn synth(config_dir: &std::path::Path, args: &SynthArgs) -> Result<(), Failure> 
             args.out.join(&stack.template_file).display()
         );
     }
-    println!("Rule report: {}", args.out.join("rules-report.txt").display());
+    println!(
+        "Rule report: {}",
+        args.out.join("rules-report.txt").display()
+    );
     Ok(())
 }

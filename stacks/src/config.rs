@@ -228,7 +228,10 @@ fn default_image_concurrency() -> u32 {
     4
 }
 fn default_faces() -> Faces {
-    Faces { reference_key: None, similarity_threshold: default_similarity() }
+    Faces {
+        reference_key: None,
+        similarity_threshold: default_similarity(),
+    }
 }
 
 impl StageConfig {
@@ -238,8 +241,10 @@ impl StageConfig {
     /// [`ConfigError`] naming the file and the field.
     pub fn load(dir: &Path, stage: &str) -> Result<Self, ConfigError> {
         let file = dir.join(format!("{stage}.toml"));
-        let text = std::fs::read_to_string(&file)
-            .map_err(|source| ConfigError::Read { file: file.display().to_string(), source })?;
+        let text = std::fs::read_to_string(&file).map_err(|source| ConfigError::Read {
+            file: file.display().to_string(),
+            source,
+        })?;
         Self::parse(&text, &file, stage)
     }
 
@@ -256,63 +261,168 @@ impl StageConfig {
             field: "(syntax)".into(),
             message: e.message().trim().to_owned(),
         })?;
-        let mut config: StageConfig = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            ConfigError::Field {
-                file: file_name.clone(),
-                line: inner.span().map(|s| line_of(text, s.start)),
-                field: if path == "." { "(top level)".into() } else { path },
-                message: inner.message().trim().replace('\n', " "),
-            }
-        })?;
+        let mut config: StageConfig =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                ConfigError::Field {
+                    file: file_name.clone(),
+                    line: inner.span().map(|s| line_of(text, s.start)),
+                    field: if path == "." {
+                        "(top level)".into()
+                    } else {
+                        path
+                    },
+                    message: inner.message().trim().replace('\n', " "),
+                }
+            })?;
         config.file = file.to_path_buf();
         config.validate(stage)?;
         Ok(config)
     }
 
     fn invalid(&self, field: &str, message: impl fmt::Display) -> ConfigError {
-        ConfigError::Field { file: self.file.display().to_string(), line: None, field: field.into(), message: message.to_string() }
+        ConfigError::Field {
+            file: self.file.display().to_string(),
+            line: None,
+            field: field.into(),
+            message: message.to_string(),
+        }
     }
 
     fn validate(&self, stage: &str) -> Result<(), ConfigError> {
-        let check = |ok: bool, field: &str, message: &str| if ok { Ok(()) } else { Err(self.invalid(field, message)) };
-        check(self.stage == stage, "stage", &format!("is `{}` but the file is for stage `{stage}`", self.stage))?;
-        check(is_region(&self.region), "region", &format!("`{}` is not an AWS Region name such as eu-west-1", self.region))?;
+        let check = |ok: bool, field: &str, message: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(self.invalid(field, message))
+            }
+        };
+        check(
+            self.stage == stage,
+            "stage",
+            &format!("is `{}` but the file is for stage `{stage}`", self.stage),
+        )?;
+        check(
+            is_region(&self.region),
+            "region",
+            &format!(
+                "`{}` is not an AWS Region name such as eu-west-1",
+                self.region
+            ),
+        )?;
         check(
             is_stack_name(&self.stack_name),
             "stack_name",
             "must be lowercase letters, digits and hyphens, start with a letter, and be at most 40 characters (it prefixes bucket names)",
         )?;
         let p = &self.storage.input_prefix;
-        check(!p.is_empty() && p.ends_with('/') && !p.starts_with('/'), "storage.input_prefix", "must be a key prefix ending in `/`, e.g. incoming/")?;
-        check(self.storage.ttl_hours >= 1, "storage.ttl_hours", "must be at least 1")?;
-        check(!self.analysis.features.is_empty(), "analysis.features", "must list at least one of labels, text, faces, moderation")?;
+        check(
+            !p.is_empty() && p.ends_with('/') && !p.starts_with('/'),
+            "storage.input_prefix",
+            "must be a key prefix ending in `/`, e.g. incoming/",
+        )?;
+        check(
+            self.storage.ttl_hours >= 1,
+            "storage.ttl_hours",
+            "must be at least 1",
+        )?;
+        check(
+            !self.analysis.features.is_empty(),
+            "analysis.features",
+            "must list at least one of labels, text, faces, moderation",
+        )?;
         let unique: BTreeSet<_> = self.analysis.features.iter().collect();
-        check(unique.len() == self.analysis.features.len(), "analysis.features", "lists a feature twice")?;
-        check(percent(self.analysis.min_confidence), "analysis.min_confidence", "must be a percentage from 0 to 100")?;
-        check((1..=1000).contains(&self.analysis.max_labels), "analysis.max_labels", "must be from 1 to 1000")?;
+        check(
+            unique.len() == self.analysis.features.len(),
+            "analysis.features",
+            "lists a feature twice",
+        )?;
+        check(
+            percent(self.analysis.min_confidence),
+            "analysis.min_confidence",
+            "must be a percentage from 0 to 100",
+        )?;
+        check(
+            (1..=1000).contains(&self.analysis.max_labels),
+            "analysis.max_labels",
+            "must be from 1 to 1000",
+        )?;
         if let Some(url) = &self.analysis.rekognition_endpoint {
-            check(url.starts_with("http://") || url.starts_with("https://"), "analysis.rekognition_endpoint", "must be an http:// or https:// URL")?;
+            check(
+                url.starts_with("http://") || url.starts_with("https://"),
+                "analysis.rekognition_endpoint",
+                "must be an http:// or https:// URL",
+            )?;
         }
-        check(percent(self.alerts.threshold), "alerts.threshold", "must be a percentage from 0 to 100")?;
-        check(self.alerts.labels.iter().all(|l| !l.trim().is_empty()), "alerts.labels", "must not hold empty names")?;
+        check(
+            percent(self.alerts.threshold),
+            "alerts.threshold",
+            "must be a percentage from 0 to 100",
+        )?;
+        check(
+            self.alerts.labels.iter().all(|l| !l.trim().is_empty()),
+            "alerts.labels",
+            "must not hold empty names",
+        )?;
         for email in &self.alerts.emails {
-            let ok = email.split_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
-            check(ok, "alerts.emails", &format!("`{email}` is not an e-mail address"))?;
+            let ok = email
+                .split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'));
+            check(
+                ok,
+                "alerts.emails",
+                &format!("`{email}` is not an e-mail address"),
+            )?;
         }
-        check(percent(self.faces.similarity_threshold), "faces.similarity_threshold", "must be a percentage from 0 to 100")?;
+        check(
+            percent(self.faces.similarity_threshold),
+            "faces.similarity_threshold",
+            "must be a percentage from 0 to 100",
+        )?;
         if let Some(key) = &self.faces.reference_key {
-            check(!key.is_empty() && !key.starts_with('/'), "faces.reference_key", "must be an object key")?;
-            check(!key.starts_with(p.as_str()), "faces.reference_key", "must be outside storage.input_prefix, or it would be processed as an upload")?;
+            check(
+                !key.is_empty() && !key.starts_with('/'),
+                "faces.reference_key",
+                "must be an object key",
+            )?;
+            check(
+                !key.starts_with(p.as_str()),
+                "faces.reference_key",
+                "must be outside storage.input_prefix, or it would be processed as an upload",
+            )?;
         }
         let pr = &self.processor;
-        check((128..=10_240).contains(&pr.memory_mb), "processor.memory_mb", "must be from 128 to 10240")?;
-        check((1..=900).contains(&pr.timeout_secs), "processor.timeout_secs", "must be from 1 to 900")?;
-        check((1..=10).contains(&pr.batch_size), "processor.batch_size", "must be from 1 to 10")?;
-        check((2..=1000).contains(&pr.max_concurrency), "processor.max_concurrency", "must be from 2 to 1000 (the SQS event source's MaximumConcurrency)")?;
-        check((1..=1000).contains(&pr.max_receive_count), "processor.max_receive_count", "must be from 1 to 1000")?;
-        check((1..=64).contains(&pr.image_concurrency), "processor.image_concurrency", "must be from 1 to 64")?;
+        check(
+            (128..=10_240).contains(&pr.memory_mb),
+            "processor.memory_mb",
+            "must be from 128 to 10240",
+        )?;
+        check(
+            (1..=900).contains(&pr.timeout_secs),
+            "processor.timeout_secs",
+            "must be from 1 to 900",
+        )?;
+        check(
+            (1..=10).contains(&pr.batch_size),
+            "processor.batch_size",
+            "must be from 1 to 10",
+        )?;
+        check(
+            (2..=1000).contains(&pr.max_concurrency),
+            "processor.max_concurrency",
+            "must be from 2 to 1000 (the SQS event source's MaximumConcurrency)",
+        )?;
+        check(
+            (1..=1000).contains(&pr.max_receive_count),
+            "processor.max_receive_count",
+            "must be from 1 to 1000",
+        )?;
+        check(
+            (1..=64).contains(&pr.image_concurrency),
+            "processor.image_concurrency",
+            "must be from 1 to 64",
+        )?;
         check(
             RETENTION_DAYS.contains(&pr.log_retention_days),
             "processor.log_retention_days",
@@ -325,7 +435,10 @@ impl StageConfig {
     /// `<stack_name>-input-${AWS::AccountId}-<region>`. The pipeline stack creates it under
     /// this name and the audit stack records its data events by it.
     pub fn input_bucket_name(&self) -> String {
-        format!("{}-input-${{AWS::AccountId}}-{}", self.stack_name, self.region)
+        format!(
+            "{}-input-${{AWS::AccountId}}-{}",
+            self.stack_name, self.region
+        )
     }
 }
 
@@ -336,17 +449,177 @@ fn percent(v: f32) -> bool {
 fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
-        && parts.iter().take(parts.len() - 1).all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts.last().is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        && parts
+            .iter()
+            .take(parts.len() - 1)
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 fn is_stack_name(name: &str) -> bool {
     name.len() <= 40
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.ends_with('-')
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn shipped(stage: &str) -> String {
+        std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config")
+                .join(format!("{stage}.toml")),
+        )
+        .unwrap()
+    }
+
+    fn parse(stage: &str, text: &str) -> Result<StageConfig, ConfigError> {
+        StageConfig::parse(text, Path::new("stacks/config/x.toml"), stage)
+    }
+
+    fn field_error(stage: &str, text: &str) -> (String, String) {
+        match parse(stage, text) {
+            Err(ConfigError::Field { field, message, .. }) => (field, message),
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shipped_configs_load() {
+        for stage in STAGES {
+            let config = parse(stage, &shipped(stage)).unwrap();
+            assert_eq!(&config.stage, stage);
+            assert_eq!(config.stack_name, format!("argus-{stage}"));
+        }
+        let prod = parse("prod", &shipped("prod")).unwrap();
+        assert_eq!(prod.storage.removal_policy, Removal::Retain);
+        assert!(prod.protected);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_table() {
+        let (field, message) = field_error(
+            "beta",
+            &shipped("beta").replace("max_labels = 20", "max_label = 20"),
+        );
+        assert_eq!(field, "analysis.max_label");
+        assert!(message.contains("unknown field"), "{message}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_named() {
+        let (field, _) = field_error(
+            "beta",
+            &shipped("beta").replace("memory_mb = 512", "memory_mb = \"lots\""),
+        );
+        assert_eq!(field, "processor.memory_mb");
+    }
+
+    #[test]
+    fn out_of_range_values_are_named() {
+        let cases = [
+            (
+                "min_confidence = 70.0",
+                "min_confidence = 170.0",
+                "analysis.min_confidence",
+            ),
+            (
+                "log_retention_days = 14",
+                "log_retention_days = 10",
+                "processor.log_retention_days",
+            ),
+            (
+                "max_concurrency = 5",
+                "max_concurrency = 1",
+                "processor.max_concurrency",
+            ),
+            ("region = \"eu-west-1\"", "region = \"Europe\"", "region"),
+            (
+                "input_prefix = \"incoming/\"",
+                "input_prefix = \"incoming\"",
+                "storage.input_prefix",
+            ),
+            ("emails = []", "emails = [\"nobody\"]", "alerts.emails"),
+            (
+                "reference_key = \"reference/authorized-face.jpg\"",
+                "reference_key = \"incoming/face.jpg\"",
+                "faces.reference_key",
+            ),
+            (
+                "features = [\"labels\", \"text\", \"faces\", \"moderation\"]",
+                "features = [\"labels\", \"labels\"]",
+                "analysis.features",
+            ),
+        ];
+        for (from, to, expected) in cases {
+            let text = shipped("beta");
+            assert!(text.contains(from), "fixture drifted: {from}");
+            let (field, _) = field_error("beta", &text.replace(from, to));
+            assert_eq!(field, expected, "for {to}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_feature_and_architecture_are_rejected() {
+        let (field, _) = field_error(
+            "beta",
+            &shipped("beta").replace("\"moderation\"]", "\"celebrities\"]"),
+        );
+        assert_eq!(field, "analysis.features[3]");
+        let (field, _) = field_error(
+            "beta",
+            &shipped("beta").replace("architecture = \"x86_64\"", "architecture = \"riscv\""),
+        );
+        assert_eq!(field, "processor.architecture");
+    }
+
+    #[test]
+    fn the_stage_must_match_the_file() {
+        let (field, _) = field_error("prod", &shipped("beta"));
+        assert_eq!(field, "stage");
+    }
+
+    #[test]
+    fn errors_render_on_one_line_with_file_and_field() {
+        let err = parse(
+            "beta",
+            &shipped("beta").replace("batch_size = 5", "batch_size = 50"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("stacks/config/x.toml: processor.batch_size: "),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1);
+        let err = parse("beta", "stage = ").unwrap_err().to_string();
+        assert!(
+            err.starts_with("stacks/config/x.toml:1: (syntax): "),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+
+    #[test]
+    fn defaults_fill_optional_settings() {
+        let text = shipped("beta").replace("ttl_hours = 168            # results expire after 7 days (DynamoDB TTL on expires_at)\n", "");
+        let config = parse("beta", &text).unwrap();
+        assert_eq!(config.storage.ttl_hours, 168);
+        assert_eq!(
+            config.input_bucket_name(),
+            "argus-beta-input-${AWS::AccountId}-eu-west-1"
+        );
+    }
 }

@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 use argus_infra::asset::Asset;
 use argus_infra::constructs::{
-    AccessLogs, Alarm, AlarmProps, Architecture, Attribute, AttributeType, Bucket, BucketProps, Comparison, DeadLetter,
-    Function, FunctionCode, FunctionProps, GlobalSecondaryIndexProps, Key, KeyProps, Metric, Queue, QueueProps,
-    RemovalPolicy, SqsEventSource, Table, TableProps, Topic, TopicKey, TopicProps,
+    AccessLogs, Alarm, AlarmProps, Architecture, Attribute, AttributeType, Bucket, BucketProps,
+    Comparison, DeadLetter, Function, FunctionCode, FunctionProps, GlobalSecondaryIndexProps, Key,
+    KeyProps, Metric, Queue, QueueProps, RemovalPolicy, SqsEventSource, Table, TableProps, Topic,
+    TopicKey, TopicProps,
 };
 use argus_infra::{Expr, Output, Parameter, Stack, SynthError};
 
@@ -27,7 +28,16 @@ pub const PROCESSOR_CODE_KEY_PARAMETER: &str = "ProcessorCodeKey";
 pub const BY_TIME_INDEX: &str = "ByProcessedAt";
 
 /// Attributes copied into [`BY_TIME_INDEX`]: the metadata a listing shows (no OCR text, labels).
-const LISTING_ATTRIBUTES: &[&str] = &["objectKey", "status", "sizeBytes", "contentType", "sha256", "alert", "decision", "expires_at"];
+const LISTING_ATTRIBUTES: &[&str] = &[
+    "objectKey",
+    "status",
+    "sizeBytes",
+    "contentType",
+    "sha256",
+    "alert",
+    "decision",
+    "expires_at",
+];
 
 /// Builds the pipeline stack of one stage.
 ///
@@ -36,7 +46,10 @@ const LISTING_ATTRIBUTES: &[&str] = &["objectKey", "status", "sizeBytes", "conte
 pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     let mut stack = Stack::new(
         &config.stack_name,
-        &format!("Argus image pipeline, stage {}: S3 uploads -> SQS -> Rust processor -> Rekognition -> DynamoDB, SNS alerts", config.stage),
+        &format!(
+            "Argus image pipeline, stage {}: S3 uploads -> SQS -> Rust processor -> Rekognition -> DynamoDB, SNS alerts",
+            config.stage
+        ),
     )?;
     stack.set_termination_protection(config.protected);
     let removal = match config.storage.removal_policy {
@@ -48,15 +61,26 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     let access_logs = Bucket::new(
         &mut stack,
         "AccessLogs",
-        BucketProps { expiration_days: Some(365), removal_policy: removal, ..BucketProps::default() },
+        BucketProps {
+            expiration_days: Some(365),
+            removal_policy: removal,
+            ..BucketProps::default()
+        },
     )?;
-    stack.suppress(&access_logs.logical_id, "S3-ACCESS-LOGS", "this is the access-log bucket; logging it to itself would loop")?;
+    stack.suppress(
+        &access_logs.logical_id,
+        "S3-ACCESS-LOGS",
+        "this is the access-log bucket; logging it to itself would loop",
+    )?;
     let input = Bucket::new(
         &mut stack,
         "Input",
         BucketProps {
             bucket_name: Some(config.input_bucket_name()),
-            server_access_logs: Some(AccessLogs { bucket: access_logs, prefix: "input/".into() }),
+            server_access_logs: Some(AccessLogs {
+                bucket: access_logs,
+                prefix: "input/".into(),
+            }),
             removal_policy: removal,
             ..BucketProps::default()
         },
@@ -69,7 +93,9 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         QueueProps {
             // Lambda's guidance: at least six times the function timeout.
             visibility_timeout_secs: config.processor.timeout_secs * 6,
-            dead_letter: Some(DeadLetter { max_receive_count: config.processor.max_receive_count }),
+            dead_letter: Some(DeadLetter {
+                max_receive_count: config.processor.max_receive_count,
+            }),
             ..QueueProps::default()
         },
     )?;
@@ -78,12 +104,14 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     // Results and audit tables.
     let mut results_props = TableProps::new(Attribute::new("imageId", AttributeType::String));
     results_props.removal_policy = removal;
-    results_props.global_secondary_indexes.push(GlobalSecondaryIndexProps {
-        index_name: BY_TIME_INDEX.into(),
-        partition_key: Attribute::new("stage", AttributeType::String),
-        sort_key: Some(Attribute::new("processedAt", AttributeType::String)),
-        non_key_attributes: Some(LISTING_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect()),
-    });
+    results_props
+        .global_secondary_indexes
+        .push(GlobalSecondaryIndexProps {
+            index_name: BY_TIME_INDEX.into(),
+            partition_key: Attribute::new("stage", AttributeType::String),
+            sort_key: Some(Attribute::new("processedAt", AttributeType::String)),
+            non_key_attributes: Some(LISTING_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect()),
+        });
     let results = Table::new(&mut stack, "Results", results_props)?;
     let mut audit_props = TableProps::new(Attribute::new("imageId", AttributeType::String));
     audit_props.sort_key = Some(Attribute::new("eventKey", AttributeType::String));
@@ -93,18 +121,48 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
 
     // Topics: weapon alerts (alias/aws/sns) and operations alarms (a customer managed key, since
     // CloudWatch cannot use the AWS managed SNS key).
-    let alerts = Topic::new(&mut stack, "Alerts", TopicProps { display_name: Some(format!("Argus {} alerts", config.stage)), key: TopicKey::AwsManaged })?;
+    let alerts = Topic::new(
+        &mut stack,
+        "Alerts",
+        TopicProps {
+            display_name: Some(format!("Argus {} alerts", config.stage)),
+            key: TopicKey::AwsManaged,
+        },
+    )?;
     for (i, email) in config.alerts.emails.iter().enumerate() {
         alerts.add_email_subscription(&mut stack, i, email)?;
     }
-    let ops_key = Key::new(&mut stack, "OpsKey", KeyProps { description: format!("Encrypts the {} operations topic", config.stack_name) })?;
-    ops_key.allow_service(&mut stack, "cloudwatch.amazonaws.com", &["kms:Decrypt", "kms:GenerateDataKey*"])?;
-    let ops = Topic::new(&mut stack, "Ops", TopicProps { display_name: Some(format!("Argus {} operations", config.stage)), key: TopicKey::Key(ops_key.arn()) })?;
+    let ops_key = Key::new(
+        &mut stack,
+        "OpsKey",
+        KeyProps {
+            description: format!("Encrypts the {} operations topic", config.stack_name),
+        },
+    )?;
+    ops_key.allow_service(
+        &mut stack,
+        "cloudwatch.amazonaws.com",
+        &["kms:Decrypt", "kms:GenerateDataKey*"],
+    )?;
+    let ops = Topic::new(
+        &mut stack,
+        "Ops",
+        TopicProps {
+            display_name: Some(format!("Argus {} operations", config.stage)),
+            key: TopicKey::Key(ops_key.arn()),
+        },
+    )?;
     ops.allow_cloudwatch_alarms(&mut stack)?;
 
     // The processor function.
-    let assets_bucket = stack.add_parameter(ASSETS_BUCKET_PARAMETER, Parameter::string("Assets bucket holding the Lambda bundles (argus-toolkit)"));
-    let code_key = stack.add_parameter(PROCESSOR_CODE_KEY_PARAMETER, Parameter::string("Object key of the processor bundle (<sha256>.zip)"));
+    let assets_bucket = stack.add_parameter(
+        ASSETS_BUCKET_PARAMETER,
+        Parameter::string("Assets bucket holding the Lambda bundles (argus-toolkit)"),
+    );
+    let code_key = stack.add_parameter(
+        PROCESSOR_CODE_KEY_PARAMETER,
+        Parameter::string("Object key of the processor bundle (<sha256>.zip)"),
+    );
     let architecture = match config.processor.architecture {
         Arch::X86_64 => Architecture::X86_64,
         Arch::Arm64 => Architecture::Arm64,
@@ -120,7 +178,10 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     let mut props = FunctionProps::new(
         &format!("{}-processor", config.stack_name),
         "Analyses each uploaded image with Amazon Rekognition and records the result",
-        FunctionCode { bucket: assets_bucket, key: code_key },
+        FunctionCode {
+            bucket: assets_bucket,
+            key: code_key,
+        },
     );
     props.architecture = architecture;
     props.memory_mb = config.processor.memory_mb;
@@ -132,11 +193,20 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
 
     // Least privilege: exactly what the processor calls, on exactly these resources.
     let role = &processor.role;
-    input.grant_read(&mut stack, role, &format!("{}*", config.storage.input_prefix))?;
+    input.grant_read(
+        &mut stack,
+        role,
+        &format!("{}*", config.storage.input_prefix),
+    )?;
     results.grant_write_data(&mut stack, role)?;
     audit.grant_append(&mut stack, role)?;
     alerts.grant_publish(&mut stack, role)?;
-    let mut rekognition: Vec<&str> = config.analysis.features.iter().map(|f| f.action()).collect();
+    let mut rekognition: Vec<&str> = config
+        .analysis
+        .features
+        .iter()
+        .map(|f| f.action())
+        .collect();
     if let Some(reference) = &config.faces.reference_key {
         input.grant_read(&mut stack, role, reference)?;
         rekognition.push("rekognition:CompareFaces");
@@ -154,17 +224,31 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     )?;
 
     // Alarms → ops topic.
-    let dlq = ingest.dead_letter_queue.as_deref().ok_or_else(|| SynthError::InvalidConstruct {
-        construct: "Ingest".into(),
-        reason: "the ingest queue has no dead-letter queue".into(),
-    })?;
+    let dlq = ingest
+        .dead_letter_queue
+        .as_deref()
+        .ok_or_else(|| SynthError::InvalidConstruct {
+            construct: "Ingest".into(),
+            reason: "the ingest queue has no dead-letter queue".into(),
+        })?;
     let alarms = [
-        ("Alarms/DeadLetters", "Messages are in the ingest dead-letter queue: images failed after every retry. Inspect them and redrive.",
-         Metric::new("AWS/SQS", "ApproximateNumberOfMessagesVisible").with_dimension("QueueName", dlq.name()).with_statistic("Maximum")),
-        ("Alarms/ProcessorErrors", "The processor function failed (unhandled errors); messages are being retried.",
-         Metric::new("AWS/Lambda", "Errors").with_dimension("FunctionName", processor.name())),
-        ("Alarms/ProcessorThrottles", "The processor function is being throttled; raise concurrency or lower the event source's maximum.",
-         Metric::new("AWS/Lambda", "Throttles").with_dimension("FunctionName", processor.name())),
+        (
+            "Alarms/DeadLetters",
+            "Messages are in the ingest dead-letter queue: images failed after every retry. Inspect them and redrive.",
+            Metric::new("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+                .with_dimension("QueueName", dlq.name())
+                .with_statistic("Maximum"),
+        ),
+        (
+            "Alarms/ProcessorErrors",
+            "The processor function failed (unhandled errors); messages are being retried.",
+            Metric::new("AWS/Lambda", "Errors").with_dimension("FunctionName", processor.name()),
+        ),
+        (
+            "Alarms/ProcessorThrottles",
+            "The processor function is being throttled; raise concurrency or lower the event source's maximum.",
+            Metric::new("AWS/Lambda", "Throttles").with_dimension("FunctionName", processor.name()),
+        ),
     ];
     for (path, description, metric) in alarms {
         Alarm::new(
@@ -184,28 +268,74 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     // Decisions the rule pack reports, each with its reason.
     stack.suppress_all("S3-KMS", "SSE-S3: Rekognition reads S3Object images and S3 access logging writes with no KMS key grants")?;
     stack.suppress_all("SQS-KMS", "SSE-SQS: S3 notifications cannot use the AWS managed SQS key, and SSE-SQS needs no key grants")?;
-    stack.suppress_all("S3-REPLICATION", "uploads are transient inputs with results in DynamoDB; cross-Region copies are not needed")?;
+    stack.suppress_all(
+        "S3-REPLICATION",
+        "uploads are transient inputs with results in DynamoDB; cross-Region copies are not needed",
+    )?;
     stack.suppress_all("DDB-CMK", "encrypted at rest with the AWS managed key aws/dynamodb; no cross-account access needs a CMK")?;
-    stack.suppress_all("LOGS-KMS", "CloudWatch Logs encrypts at rest; logs hold no image content or secrets")?;
+    stack.suppress_all(
+        "LOGS-KMS",
+        "CloudWatch Logs encrypts at rest; logs hold no image content or secrets",
+    )?;
     stack.suppress_all("LAMBDA-VPC", "the processor calls only AWS APIs over TLS; a VPC adds NAT cost and cold start for no isolation gain")?;
-    stack.suppress_all("LAMBDA-DLQ", "invoked by an SQS event source mapping; failed messages go to the ingest queue's DLQ")?;
-    stack.suppress_all("LAMBDA-ENV-KMS", "the environment holds resource names and thresholds only, no secrets")?;
-    stack.suppress_all("LAMBDA-CODE-SIGNING", "bundles are built by CI from this repository and published content-addressed by SHA-256")?;
+    stack.suppress_all(
+        "LAMBDA-DLQ",
+        "invoked by an SQS event source mapping; failed messages go to the ingest queue's DLQ",
+    )?;
+    stack.suppress_all(
+        "LAMBDA-ENV-KMS",
+        "the environment holds resource names and thresholds only, no secrets",
+    )?;
+    stack.suppress_all(
+        "LAMBDA-CODE-SIGNING",
+        "bundles are built by CI from this repository and published content-addressed by SHA-256",
+    )?;
     stack.suppress_all("LAMBDA-CONCURRENCY", "concurrency is bounded by the event source mapping's MaximumConcurrency from the stage config")?;
     if config.processor.log_retention_days < 365 {
-        stack.suppress_all("LOGS-RETENTION-1Y", "non-production stage: logs are kept for the configured short retention")?;
+        stack.suppress_all(
+            "LOGS-RETENTION-1Y",
+            "non-production stage: logs are kept for the configured short retention",
+        )?;
     }
 
     let outputs = [
-        ("InputBucketName", "Bucket that images are uploaded to", input.name()),
-        ("InputPrefix", "Key prefix that triggers processing", Expr::str(&config.storage.input_prefix)),
-        ("IngestQueueUrl", "Queue of S3 notifications for the processor", ingest.url()),
-        ("DeadLetterQueueUrl", "Messages that failed every retry", dlq.url()),
-        ("ResultsTableName", "One item per image: labels, text, faces, status, expires_at", results.name()),
-        ("AuditTableName", "Append-only audit records (face decisions)", audit.name()),
+        (
+            "InputBucketName",
+            "Bucket that images are uploaded to",
+            input.name(),
+        ),
+        (
+            "InputPrefix",
+            "Key prefix that triggers processing",
+            Expr::str(&config.storage.input_prefix),
+        ),
+        (
+            "IngestQueueUrl",
+            "Queue of S3 notifications for the processor",
+            ingest.url(),
+        ),
+        (
+            "DeadLetterQueueUrl",
+            "Messages that failed every retry",
+            dlq.url(),
+        ),
+        (
+            "ResultsTableName",
+            "One item per image: labels, text, faces, status, expires_at",
+            results.name(),
+        ),
+        (
+            "AuditTableName",
+            "Append-only audit records (face decisions)",
+            audit.name(),
+        ),
         ("AlertTopicArn", "Weapon alerts", alerts.arn()),
         ("OpsTopicArn", "Operational alarms", ops.arn()),
-        ("ProcessorFunctionName", "The processor Lambda function", processor.name()),
+        (
+            "ProcessorFunctionName",
+            "The processor Lambda function",
+            processor.name(),
+        ),
     ];
     for (id, description, value) in outputs {
         stack.add_output(id, Output::new(description, value));
@@ -214,29 +344,351 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
 }
 
 /// The processor's environment: resource names and the stage's analysis settings.
-fn processor_environment(config: &StageConfig, results: &Table, audit: &Table, alerts: &Topic, input: &Bucket) -> BTreeMap<String, Expr> {
-    let features: Vec<&str> = config.analysis.features.iter().map(|f| f.as_str()).collect();
+fn processor_environment(
+    config: &StageConfig,
+    results: &Table,
+    audit: &Table,
+    alerts: &Topic,
+    input: &Bucket,
+) -> BTreeMap<String, Expr> {
+    let features: Vec<&str> = config
+        .analysis
+        .features
+        .iter()
+        .map(|f| f.as_str())
+        .collect();
     let mut env = BTreeMap::from([
         ("ARGUS_STAGE".to_owned(), Expr::str(&config.stage)),
         ("ARGUS_RESULTS_TABLE".to_owned(), results.name()),
         ("ARGUS_AUDIT_TABLE".to_owned(), audit.name()),
         ("ARGUS_ALERT_TOPIC_ARN".to_owned(), alerts.arn()),
-        ("ARGUS_INPUT_PREFIX".to_owned(), Expr::str(&config.storage.input_prefix)),
+        (
+            "ARGUS_INPUT_PREFIX".to_owned(),
+            Expr::str(&config.storage.input_prefix),
+        ),
         ("ARGUS_FEATURES".to_owned(), Expr::str(features.join(","))),
-        ("ARGUS_MIN_CONFIDENCE".to_owned(), Expr::str(config.analysis.min_confidence.to_string())),
-        ("ARGUS_MAX_LABELS".to_owned(), Expr::str(config.analysis.max_labels.to_string())),
-        ("ARGUS_TTL_HOURS".to_owned(), Expr::str(config.storage.ttl_hours.to_string())),
-        ("ARGUS_ALERT_LABELS".to_owned(), Expr::str(config.alerts.labels.join(","))),
-        ("ARGUS_ALERT_THRESHOLD".to_owned(), Expr::str(config.alerts.threshold.to_string())),
-        ("ARGUS_IMAGE_CONCURRENCY".to_owned(), Expr::str(config.processor.image_concurrency.to_string())),
+        (
+            "ARGUS_MIN_CONFIDENCE".to_owned(),
+            Expr::str(config.analysis.min_confidence.to_string()),
+        ),
+        (
+            "ARGUS_MAX_LABELS".to_owned(),
+            Expr::str(config.analysis.max_labels.to_string()),
+        ),
+        (
+            "ARGUS_TTL_HOURS".to_owned(),
+            Expr::str(config.storage.ttl_hours.to_string()),
+        ),
+        (
+            "ARGUS_ALERT_LABELS".to_owned(),
+            Expr::str(config.alerts.labels.join(",")),
+        ),
+        (
+            "ARGUS_ALERT_THRESHOLD".to_owned(),
+            Expr::str(config.alerts.threshold.to_string()),
+        ),
+        (
+            "ARGUS_IMAGE_CONCURRENCY".to_owned(),
+            Expr::str(config.processor.image_concurrency.to_string()),
+        ),
     ]);
     if let Some(reference) = &config.faces.reference_key {
         env.insert("ARGUS_FACE_REFERENCE_BUCKET".into(), input.name());
         env.insert("ARGUS_FACE_REFERENCE_KEY".into(), Expr::str(reference));
-        env.insert("ARGUS_FACE_SIMILARITY_THRESHOLD".into(), Expr::str(config.faces.similarity_threshold.to_string()));
+        env.insert(
+            "ARGUS_FACE_SIMILARITY_THRESHOLD".into(),
+            Expr::str(config.faces.similarity_threshold.to_string()),
+        );
     }
     if let Some(endpoint) = &config.analysis.rekognition_endpoint {
         env.insert("AWS_ENDPOINT_URL_REKOGNITION".into(), Expr::str(endpoint));
     }
     env
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use argus_infra::template::{DeletionPolicy, Template};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn config(stage: &str) -> StageConfig {
+        StageConfig::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config"), stage).unwrap()
+    }
+
+    fn template(config: &StageConfig) -> Template {
+        let synth = pipeline_stack(config).unwrap().synth().unwrap();
+        assert_eq!(synth.report.unsuppressed_errors().count(), 0);
+        synth.template
+    }
+
+    fn processor_statements(t: &Template) -> Vec<Value> {
+        t.resources["ProcessorServiceRole"]
+            .property("Policies.0.PolicyDocument.Statement")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn the_processor_role_grants_exactly_what_the_processor_needs() {
+        let t = template(&config("beta"));
+        let mut granted = BTreeSet::new();
+        for s in processor_statements(&t) {
+            assert_eq!(s["Effect"], "Allow");
+            for action in s["Action"].as_array().unwrap() {
+                for resource in s["Resource"].as_array().unwrap() {
+                    granted.insert((action.as_str().unwrap().to_owned(), resource.to_string()));
+                }
+            }
+        }
+        let input = |key: &str| {
+            json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::argus-beta-input-${{AWS::AccountId}}-eu-west-1/{key}")}).to_string()
+        };
+        let att = |id: &str| json!({"Fn::GetAtt": [id, "Arn"]}).to_string();
+        let mut expected = BTreeSet::new();
+        let mut add = |actions: &[&str], resource: String| {
+            for a in actions {
+                expected.insert(((*a).to_owned(), resource.clone()));
+            }
+        };
+        add(
+            &["logs:CreateLogStream", "logs:PutLogEvents"],
+            att("ProcessorLogGroup"),
+        );
+        add(
+            &["s3:GetObject", "s3:GetObjectVersion"],
+            input("incoming/*"),
+        );
+        add(
+            &["s3:GetObject", "s3:GetObjectVersion"],
+            input("reference/authorized-face.jpg"),
+        );
+        add(
+            &[
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:GetItem",
+            ],
+            att("Results"),
+        );
+        add(&["dynamodb:PutItem"], att("Audit"));
+        add(&["sns:Publish"], json!({"Ref": "Alerts"}).to_string());
+        add(
+            &[
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueAttributes",
+            ],
+            att("Ingest"),
+        );
+        add(
+            &[
+                "rekognition:CompareFaces",
+                "rekognition:DetectFaces",
+                "rekognition:DetectLabels",
+                "rekognition:DetectModerationLabels",
+                "rekognition:DetectText",
+            ],
+            json!("*").to_string(),
+        );
+        assert_eq!(granted, expected);
+    }
+
+    #[test]
+    fn only_rekognition_actions_use_a_wildcard_resource_in_a_statement_of_their_own() {
+        let t = template(&config("prod"));
+        for s in processor_statements(&t) {
+            let resources = s["Resource"].as_array().unwrap();
+            if resources.contains(&json!("*")) {
+                assert_eq!(resources.len(), 1);
+                assert!(
+                    s["Action"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .all(|a| a.as_str().unwrap().starts_with("rekognition:"))
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn disabled_analyses_are_not_granted() {
+        let mut c = config("beta");
+        c.analysis.features = vec![crate::config::Feature::Labels];
+        c.faces.reference_key = None;
+        let actions: Vec<Value> = processor_statements(&template(&c))
+            .into_iter()
+            .filter(|s| s["Sid"] == "RekognitionAnalyses")
+            .flat_map(|s| s["Action"].as_array().unwrap().clone())
+            .collect();
+        assert_eq!(actions, vec![json!("rekognition:DetectLabels")]);
+    }
+
+    #[test]
+    fn prod_retains_data_and_beta_does_not() {
+        let prod = template(&config("prod"));
+        let beta = template(&config("beta"));
+        for id in [
+            "Input",
+            "AccessLogs",
+            "Results",
+            "Audit",
+            "ProcessorLogGroup",
+        ] {
+            assert_eq!(
+                prod.resources[id].deletion_policy,
+                Some(DeletionPolicy::Retain),
+                "{id}"
+            );
+            assert_eq!(
+                prod.resources[id].update_replace_policy,
+                Some(DeletionPolicy::Retain),
+                "{id}"
+            );
+            assert_eq!(
+                beta.resources[id].deletion_policy,
+                Some(DeletionPolicy::Delete),
+                "{id}"
+            );
+        }
+        assert_eq!(
+            prod.resources["Results"].property("DeletionProtectionEnabled"),
+            Some(&json!(true))
+        );
+        assert_eq!(
+            beta.resources["Results"].property("DeletionProtectionEnabled"),
+            Some(&json!(false))
+        );
+        assert!(
+            pipeline_stack(&config("prod"))
+                .unwrap()
+                .synth()
+                .unwrap()
+                .termination_protection
+        );
+    }
+
+    #[test]
+    fn results_table_has_ttl_and_a_time_index() {
+        let t = template(&config("beta"));
+        let results = &t.resources["Results"];
+        assert_eq!(
+            results.property("TimeToLiveSpecification"),
+            Some(&json!({"AttributeName": "expires_at", "Enabled": true}))
+        );
+        assert_eq!(
+            results.property("GlobalSecondaryIndexes.0.IndexName"),
+            Some(&json!(BY_TIME_INDEX))
+        );
+        assert_eq!(
+            results.property("GlobalSecondaryIndexes.0.KeySchema.1.AttributeName"),
+            Some(&json!("processedAt"))
+        );
+        assert_eq!(
+            results.property("BillingMode"),
+            Some(&json!("PAY_PER_REQUEST"))
+        );
+    }
+
+    #[test]
+    fn the_event_source_reports_batch_item_failures_with_the_configured_bounds() {
+        let c = config("prod");
+        let t = template(&c);
+        let esm = &t.resources["ProcessorIngestSource"];
+        assert_eq!(
+            esm.property("FunctionResponseTypes"),
+            Some(&json!(["ReportBatchItemFailures"]))
+        );
+        assert_eq!(
+            esm.property("ScalingConfig.MaximumConcurrency"),
+            Some(&json!(c.processor.max_concurrency))
+        );
+        assert_eq!(
+            esm.property("BatchSize"),
+            Some(&json!(c.processor.batch_size))
+        );
+        assert_eq!(
+            t.resources["Ingest"].property("VisibilityTimeout"),
+            Some(&json!(c.processor.timeout_secs * 6))
+        );
+        assert_eq!(
+            t.resources["Ingest"].property("RedrivePolicy.maxReceiveCount"),
+            Some(&json!(c.processor.max_receive_count))
+        );
+    }
+
+    #[test]
+    fn alarms_watch_the_dlq_errors_and_throttles_and_notify_the_ops_topic() {
+        let t = template(&config("beta"));
+        let alarms: Vec<_> = t
+            .resources
+            .values()
+            .filter(|r| r.resource_type == "AWS::CloudWatch::Alarm")
+            .collect();
+        let metrics: BTreeSet<_> = alarms
+            .iter()
+            .map(|a| a.property("MetricName").unwrap().as_str().unwrap())
+            .collect();
+        assert_eq!(
+            metrics,
+            BTreeSet::from(["ApproximateNumberOfMessagesVisible", "Errors", "Throttles"])
+        );
+        for a in alarms {
+            assert_eq!(a.property("AlarmActions"), Some(&json!([{"Ref": "Ops"}])));
+        }
+        assert_eq!(
+            t.resources["Ops"].property("KmsMasterKeyId"),
+            Some(&json!({"Fn::GetAtt": ["OpsKey", "Arn"]}))
+        );
+    }
+
+    #[test]
+    fn alert_emails_become_subscriptions() {
+        let t = template(&config("prod"));
+        let sub = &t.resources["AlertsEmailSubscription1"];
+        assert_eq!(sub.property("Protocol"), Some(&json!("email")));
+        assert_eq!(
+            sub.property("Endpoint"),
+            Some(&json!("security-alerts@example.com"))
+        );
+        assert!(
+            !template(&config("beta"))
+                .resources
+                .contains_key("AlertsEmailSubscription1")
+        );
+    }
+
+    #[test]
+    fn arm64_is_a_configuration_choice() {
+        let mut c = config("beta");
+        c.processor.architecture = Arch::Arm64;
+        let synth = pipeline_stack(&c).unwrap().synth().unwrap();
+        assert_eq!(
+            synth.template.resources["Processor"].property("Architectures"),
+            Some(&json!(["arm64"]))
+        );
+        assert_eq!(synth.assets[0].architecture, "arm64");
+    }
+
+    #[test]
+    fn the_local_stage_points_rekognition_at_the_twin() {
+        let t = template(&config("local"));
+        let endpoint =
+            t.resources["Processor"].property("Environment.Variables.AWS_ENDPOINT_URL_REKOGNITION");
+        assert_eq!(endpoint, Some(&json!("http://127.0.0.1:4599")));
+        assert!(
+            template(&config("prod")).resources["Processor"]
+                .property("Environment.Variables.AWS_ENDPOINT_URL_REKOGNITION")
+                .is_none()
+        );
+    }
 }

@@ -23,7 +23,13 @@ pub struct Metric {
 impl Metric {
     /// A metric with the `Sum` statistic over 60 s periods.
     pub fn new(namespace: &str, name: &str) -> Self {
-        Metric { namespace: namespace.into(), name: name.into(), dimensions: Vec::new(), statistic: "Sum".into(), period_secs: 60 }
+        Metric {
+            namespace: namespace.into(),
+            name: name.into(),
+            dimensions: Vec::new(),
+            statistic: "Sum".into(),
+            period_secs: 60,
+        }
     }
 
     /// Adds a dimension.
@@ -85,7 +91,12 @@ impl Alarm {
             alarm_description: Some(props.description),
             namespace: props.metric.namespace,
             metric_name: props.metric.name,
-            dimensions: props.metric.dimensions.into_iter().map(|(name, value)| Dimension { name, value }).collect(),
+            dimensions: props
+                .metric
+                .dimensions
+                .into_iter()
+                .map(|(name, value)| Dimension { name, value })
+                .collect(),
             statistic: props.metric.statistic,
             period: props.metric.period_secs,
             evaluation_periods: props.evaluation_periods,
@@ -98,6 +109,108 @@ impl Alarm {
             alarm_actions: props.actions.clone(),
             ok_actions: props.actions,
         };
-        Ok(Alarm { logical_id: stack.add(path, &cfn)? })
+        Ok(Alarm {
+            logical_id: stack.add(path, &cfn)?,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn stack() -> Stack {
+        Stack::new("test-stack", "test").unwrap()
+    }
+
+    fn props(actions: Vec<Expr>) -> AlarmProps {
+        AlarmProps {
+            description: "Messages are piling up in the dead-letter queue: inspect and redrive."
+                .into(),
+            metric: Metric::new("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+                .with_dimension(
+                    "QueueName",
+                    Expr::get_att("IngestDeadLetterQueue", "QueueName"),
+                )
+                .with_statistic("Maximum"),
+            threshold: 1.0,
+            comparison: Comparison::GreaterThanOrEqual,
+            evaluation_periods: 1,
+            actions,
+        }
+    }
+
+    #[test]
+    fn alarm_notifies_its_actions_on_alarm_and_on_ok() {
+        let mut stack = stack();
+        let alarm = Alarm::new(
+            &mut stack,
+            "DlqAlarm",
+            props(vec![Expr::reference("Alerts")]),
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&alarm.logical_id];
+        assert_eq!(r.resource_type, "AWS::CloudWatch::Alarm");
+        assert_eq!(
+            r.property("AlarmActions"),
+            Some(&json!([{"Ref": "Alerts"}]))
+        );
+        assert_eq!(r.property("OKActions"), Some(&json!([{"Ref": "Alerts"}])));
+    }
+
+    #[test]
+    fn alarm_without_actions_renders_no_action_lists() {
+        let mut stack = stack();
+        let alarm = Alarm::new(&mut stack, "DlqAlarm", props(Vec::new())).unwrap();
+        let r = stack.resource(&alarm.logical_id).unwrap();
+        assert_eq!(r.property("AlarmActions"), None);
+        assert_eq!(r.property("OKActions"), None);
+    }
+
+    #[test]
+    fn alarm_watches_the_metric_and_treats_missing_data_as_not_breaching() {
+        let mut stack = stack();
+        let alarm = Alarm::new(&mut stack, "DlqAlarm", props(Vec::new())).unwrap();
+        let r = stack.resource(&alarm.logical_id).unwrap();
+        assert_eq!(r.property("Namespace"), Some(&json!("AWS/SQS")));
+        assert_eq!(
+            r.property("MetricName"),
+            Some(&json!("ApproximateNumberOfMessagesVisible"))
+        );
+        assert_eq!(
+            r.property("Dimensions"),
+            Some(
+                &json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["IngestDeadLetterQueue", "QueueName"]}}])
+            )
+        );
+        assert_eq!(r.property("Statistic"), Some(&json!("Maximum")));
+        assert_eq!(r.property("Period"), Some(&json!(60)));
+        assert_eq!(r.property("EvaluationPeriods"), Some(&json!(1)));
+        assert_eq!(r.property("Threshold"), Some(&json!(1.0)));
+        assert_eq!(
+            r.property("ComparisonOperator"),
+            Some(&json!("GreaterThanOrEqualToThreshold"))
+        );
+        assert_eq!(r.property("TreatMissingData"), Some(&json!("notBreaching")));
+    }
+
+    #[test]
+    fn greater_than_maps_to_its_operator_and_metrics_default_to_sum() {
+        let mut stack = stack();
+        let mut p = props(Vec::new());
+        p.comparison = Comparison::GreaterThan;
+        p.metric = Metric::new("AWS/Lambda", "Errors");
+        let alarm = Alarm::new(&mut stack, "Errors", p).unwrap();
+        let r = stack.resource(&alarm.logical_id).unwrap();
+        assert_eq!(
+            r.property("ComparisonOperator"),
+            Some(&json!("GreaterThanThreshold"))
+        );
+        assert_eq!(r.property("Statistic"), Some(&json!("Sum")));
+        assert_eq!(r.property("Dimensions"), None);
     }
 }

@@ -5,15 +5,16 @@ use crate::constructs::queue::Queue;
 use crate::constructs::role::Role;
 use crate::constructs::{RemovalPolicy, sid};
 use crate::error::SynthError;
+use crate::iam::PolicyDocument;
 use crate::iam::{Principal, Statement};
 use crate::intrinsic::Expr;
 use crate::resources::s3::{
-    AbortIncompleteMultipartUpload, BucketEncryption, CfnBucket, CfnBucketPolicy, FilterRule, LifecycleConfiguration,
-    LifecycleRule, LoggingConfiguration, NoncurrentVersionExpiration, NotificationFilter,
-    OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration, QueueConfiguration, S3KeyFilter,
-    ServerSideEncryptionByDefault, ServerSideEncryptionRule, VersioningConfiguration,
+    AbortIncompleteMultipartUpload, BucketEncryption, CfnBucket, CfnBucketPolicy, FilterRule,
+    LifecycleConfiguration, LifecycleRule, LoggingConfiguration, NoncurrentVersionExpiration,
+    NotificationFilter, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
+    QueueConfiguration, S3KeyFilter, ServerSideEncryptionByDefault, ServerSideEncryptionRule,
+    VersioningConfiguration,
 };
-use crate::iam::PolicyDocument;
 use crate::stack::{PolicySlot, Stack};
 
 /// Default encryption of new objects.
@@ -87,6 +88,7 @@ pub struct Bucket {
     /// The construct path.
     pub path: String,
     name_template: Option<String>,
+    kms_key: Option<Expr>,
 }
 
 impl Bucket {
@@ -101,7 +103,9 @@ impl Bucket {
             prefix: None,
             expiration_in_days: None,
             noncurrent_version_expiration: None,
-            abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload { days_after_initiation: 7 }),
+            abort_incomplete_multipart_upload: Some(AbortIncompleteMultipartUpload {
+                days_after_initiation: 7,
+            }),
             expired_object_delete_marker: None,
         }];
         if let (true, Some(days)) = (props.versioned, props.noncurrent_version_expiration_days) {
@@ -110,7 +114,9 @@ impl Bucket {
                 status: "Enabled".into(),
                 prefix: None,
                 expiration_in_days: None,
-                noncurrent_version_expiration: Some(NoncurrentVersionExpiration { noncurrent_days: days }),
+                noncurrent_version_expiration: Some(NoncurrentVersionExpiration {
+                    noncurrent_days: days,
+                }),
                 abort_incomplete_multipart_upload: None,
                 expired_object_delete_marker: None,
             });
@@ -141,34 +147,62 @@ impl Bucket {
                     bucket_key_enabled,
                 }],
             }),
-            public_access_block_configuration: props.block_public_access.then(PublicAccessBlockConfiguration::block_all),
+            public_access_block_configuration: props
+                .block_public_access
+                .then(PublicAccessBlockConfiguration::block_all),
             ownership_controls: Some(OwnershipControls {
-                rules: vec![OwnershipControlsRule { object_ownership: "BucketOwnerEnforced".into() }],
+                rules: vec![OwnershipControlsRule {
+                    object_ownership: "BucketOwnerEnforced".into(),
+                }],
             }),
-            versioning_configuration: props.versioned.then(|| VersioningConfiguration { status: "Enabled".into() }),
+            versioning_configuration: props.versioned.then(|| VersioningConfiguration {
+                status: "Enabled".into(),
+            }),
             lifecycle_configuration: Some(LifecycleConfiguration { rules: lifecycle }),
-            logging_configuration: props.server_access_logs.as_ref().map(|logs| LoggingConfiguration {
-                destination_bucket_name: Some(logs.bucket.name()),
-                log_file_prefix: Some(logs.prefix.clone()),
+            logging_configuration: props.server_access_logs.as_ref().map(|logs| {
+                LoggingConfiguration {
+                    destination_bucket_name: Some(logs.bucket.name()),
+                    log_file_prefix: Some(logs.prefix.clone()),
+                }
             }),
             notification_configuration: None,
             object_lock_enabled: None,
         };
         let logical_id = stack.add(path, &cfn)?;
-        stack.resource_mut(&logical_id)?.apply_removal_policy(props.removal_policy.deletion_policy());
+        stack
+            .resource_mut(&logical_id)?
+            .apply_removal_policy(props.removal_policy.deletion_policy());
         let policy_id = stack.add(
             &format!("{path}/Policy"),
-            &CfnBucketPolicy { bucket: Expr::reference(&logical_id), policy_document: PolicyDocument::new(Vec::new()) },
+            &CfnBucketPolicy {
+                bucket: Expr::reference(&logical_id),
+                policy_document: PolicyDocument::new(Vec::new()),
+            },
         )?;
-        stack.resource_mut(&policy_id)?.apply_removal_policy(props.removal_policy.deletion_policy());
+        stack
+            .resource_mut(&policy_id)?
+            .apply_removal_policy(props.removal_policy.deletion_policy());
         stack.register_policy(&policy_id, PolicySlot::Property("PolicyDocument"));
-        let bucket = Bucket { logical_id, policy_id, path: path.to_owned(), name_template: props.bucket_name };
+        let bucket = Bucket {
+            logical_id,
+            policy_id,
+            path: path.to_owned(),
+            name_template: props.bucket_name,
+            kms_key: match &props.encryption {
+                BucketEncryptionKind::Kms(key) => Some(key.clone()),
+                BucketEncryptionKind::S3Managed => None,
+            },
+        };
         if props.enforce_tls {
-            let tls = Statement::deny_insecure_transport(&["s3:*"], vec![bucket.arn(), bucket.arn_for_objects("*")]);
+            let tls = Statement::deny_insecure_transport(
+                &["s3:*"],
+                vec![bucket.arn(), bucket.arn_for_objects("*")],
+            );
             bucket.add_to_resource_policy(stack, tls)?;
         }
         if let Some(logs) = &props.server_access_logs {
-            logs.bucket.allow_access_log_delivery(stack, &bucket, &logs.prefix)?;
+            logs.bucket
+                .allow_access_log_delivery(stack, &bucket, &logs.prefix)?;
         }
         Ok(bucket)
     }
@@ -200,7 +234,11 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn add_to_resource_policy(&self, stack: &mut Stack, statement: Statement) -> Result<(), SynthError> {
+    pub fn add_to_resource_policy(
+        &self,
+        stack: &mut Stack,
+        statement: Statement,
+    ) -> Result<(), SynthError> {
         stack.add_statement(&self.policy_id, statement)
     }
 
@@ -208,15 +246,31 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant_read(&self, stack: &mut Stack, role: &Role, key_pattern: &str) -> Result<(), SynthError> {
-        self.grant(stack, role, "Read", &["s3:GetObject", "s3:GetObjectVersion"], key_pattern)
+    pub fn grant_read(
+        &self,
+        stack: &mut Stack,
+        role: &Role,
+        key_pattern: &str,
+    ) -> Result<(), SynthError> {
+        self.grant(
+            stack,
+            role,
+            "Read",
+            &["s3:GetObject", "s3:GetObjectVersion"],
+            key_pattern,
+        )
     }
 
     /// Grants `s3:PutObject` on the objects under `key_pattern`.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant_put(&self, stack: &mut Stack, role: &Role, key_pattern: &str) -> Result<(), SynthError> {
+    pub fn grant_put(
+        &self,
+        stack: &mut Stack,
+        role: &Role,
+        key_pattern: &str,
+    ) -> Result<(), SynthError> {
         self.grant(stack, role, "Put", &["s3:PutObject"], key_pattern)
     }
 
@@ -224,17 +278,49 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant_list(&self, stack: &mut Stack, role: &Role, prefix: &str) -> Result<(), SynthError> {
+    pub fn grant_list(
+        &self,
+        stack: &mut Stack,
+        role: &Role,
+        prefix: &str,
+    ) -> Result<(), SynthError> {
         let statement = Statement::allow(["s3:ListBucket"], vec![self.arn()])
             .with_sid(sid(&[&self.logical_id, "List"]))
             .with_condition("StringLike", "s3:prefix", format!("{prefix}*").into());
         role.add_to_policy(stack, statement)
     }
 
-    fn grant(&self, stack: &mut Stack, role: &Role, verb: &str, actions: &[&str], key_pattern: &str) -> Result<(), SynthError> {
-        let statement = Statement::allow(actions.iter().copied(), vec![self.arn_for_objects(key_pattern)])
-            .with_sid(sid(&[&self.logical_id, verb]));
-        role.add_to_policy(stack, statement)
+    fn grant(
+        &self,
+        stack: &mut Stack,
+        role: &Role,
+        verb: &str,
+        actions: &[&str],
+        key_pattern: &str,
+    ) -> Result<(), SynthError> {
+        let statement = Statement::allow(
+            actions.iter().copied(),
+            vec![self.arn_for_objects(key_pattern)],
+        )
+        .with_sid(sid(&[&self.logical_id, verb]));
+        role.add_to_policy(stack, statement)?;
+        // SSE-KMS objects also need the key: decrypt to read, data keys to write.
+        if let Some(key) = &self.kms_key {
+            let kms_actions: &[&str] = if actions.contains(&"s3:PutObject") {
+                &["kms:GenerateDataKey", "kms:Decrypt"]
+            } else {
+                &["kms:Decrypt"]
+            };
+            let statement = Statement::allow(kms_actions.iter().copied(), vec![key.clone()])
+                .with_sid(sid(&[&self.logical_id, verb, "Key"]))
+                .with_condition(
+                    "StringEquals",
+                    "kms:ViaService",
+                    Expr::sub("s3.${AWS::Region}.amazonaws.com"),
+                );
+            role.add_to_policy(stack, statement)?;
+        }
+        Ok(())
     }
 
     /// Sends `s3:ObjectCreated:*` events for keys under `prefix` to `queue`.
@@ -249,7 +335,12 @@ impl Bucket {
     /// # Errors
     /// [`SynthError::InvalidConstruct`] when the bucket has no deterministic name (the policy
     /// could then only refer to the bucket resource, a dependency cycle).
-    pub fn add_object_created_notification(&self, stack: &mut Stack, queue: &Queue, prefix: &str) -> Result<(), SynthError> {
+    pub fn add_object_created_notification(
+        &self,
+        stack: &mut Stack,
+        queue: &Queue,
+        prefix: &str,
+    ) -> Result<(), SynthError> {
         if self.name_template.is_none() {
             return Err(SynthError::InvalidConstruct {
                 construct: self.path.clone(),
@@ -260,22 +351,35 @@ impl Bucket {
             .with_sid(sid(&[&self.logical_id, "Notifications"]))
             .with_principal(Principal::Service("s3.amazonaws.com".into()))
             .with_condition("ArnLike", "aws:SourceArn", self.arn())
-            .with_condition("StringEquals", "aws:SourceAccount", Expr::pseudo(crate::intrinsic::Pseudo::AccountId));
+            .with_condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                Expr::pseudo(crate::intrinsic::Pseudo::AccountId),
+            );
         queue.add_to_resource_policy(stack, allow)?;
         let config = QueueConfiguration {
             event: "s3:ObjectCreated:*".into(),
             queue: queue.arn(),
             filter: (!prefix.is_empty()).then(|| NotificationFilter {
-                s3_key: S3KeyFilter { rules: vec![FilterRule { name: "prefix".into(), value: prefix.to_owned() }] },
+                s3_key: S3KeyFilter {
+                    rules: vec![FilterRule {
+                        name: "prefix".into(),
+                        value: prefix.to_owned(),
+                    }],
+                },
             }),
         };
-        let config = serde_json::to_value(config).map_err(|e| SynthError::Serialize(e.to_string()))?;
+        let config =
+            serde_json::to_value(config).map_err(|e| SynthError::Serialize(e.to_string()))?;
         let resource = stack.resource_mut(&self.logical_id)?;
         let notifications = resource
             .properties
             .entry("NotificationConfiguration")
             .or_insert_with(|| serde_json::json!({"QueueConfigurations": []}));
-        match notifications.get_mut("QueueConfigurations").and_then(serde_json::Value::as_array_mut) {
+        match notifications
+            .get_mut("QueueConfigurations")
+            .and_then(serde_json::Value::as_array_mut)
+        {
             Some(list) => list.push(config),
             None => notifications["QueueConfigurations"] = serde_json::json!([config]),
         }
@@ -289,12 +393,833 @@ impl Bucket {
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn allow_access_log_delivery(&self, stack: &mut Stack, source: &Bucket, prefix: &str) -> Result<(), SynthError> {
-        let statement = Statement::allow(["s3:PutObject"], vec![self.arn_for_objects(&format!("{prefix}*"))])
-            .with_sid(sid(&["S3ServerAccessLogs", &source.logical_id]))
-            .with_principal(Principal::Service("logging.s3.amazonaws.com".into()))
-            .with_condition("ArnLike", "aws:SourceArn", source.arn())
-            .with_condition("StringEquals", "aws:SourceAccount", Expr::pseudo(crate::intrinsic::Pseudo::AccountId));
+    pub fn allow_access_log_delivery(
+        &self,
+        stack: &mut Stack,
+        source: &Bucket,
+        prefix: &str,
+    ) -> Result<(), SynthError> {
+        let statement = Statement::allow(
+            ["s3:PutObject"],
+            vec![self.arn_for_objects(&format!("{prefix}*"))],
+        )
+        .with_sid(sid(&["S3ServerAccessLogs", &source.logical_id]))
+        .with_principal(Principal::Service("logging.s3.amazonaws.com".into()))
+        .with_condition("ArnLike", "aws:SourceArn", source.arn())
+        .with_condition(
+            "StringEquals",
+            "aws:SourceAccount",
+            Expr::pseudo(crate::intrinsic::Pseudo::AccountId),
+        );
         self.add_to_resource_policy(stack, statement)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::constructs::queue::QueueProps;
+    use crate::constructs::role::RoleProps;
+    use crate::rules::Severity;
+    use crate::stack::SynthesizedStack;
+    use crate::template::DeletionPolicy;
+
+    const NAME: &str = "${AWS::StackName}-input-${AWS::AccountId}-${AWS::Region}";
+
+    fn stack() -> Stack {
+        Stack::new("test-stack", "test").unwrap()
+    }
+
+    fn named() -> BucketProps {
+        BucketProps {
+            bucket_name: Some(NAME.into()),
+            ..BucketProps::default()
+        }
+    }
+
+    fn worker(stack: &mut Stack) -> Role {
+        Role::new(
+            stack,
+            "Worker",
+            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
+        )
+        .unwrap()
+    }
+
+    fn statements(stack: &Stack, logical_id: &str) -> Vec<Value> {
+        stack
+            .statements(logical_id)
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .collect()
+    }
+
+    fn policy_statements(synth: &SynthesizedStack, policy_id: &str) -> Vec<Value> {
+        synth.template.resources[policy_id]
+            .property("PolicyDocument.Statement")
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    fn unsuppressed(synth: &SynthesizedStack) -> Vec<(String, String)> {
+        synth
+            .report
+            .unsuppressed_errors()
+            .map(|f| (f.logical_id.clone(), f.rule.clone()))
+            .collect()
+    }
+
+    fn has_unsuppressed(synth: &SynthesizedStack, logical_id: &str, rule: &str) -> bool {
+        unsuppressed(synth).contains(&(logical_id.to_owned(), rule.to_owned()))
+    }
+
+    #[test]
+    fn defaults_encrypt_with_sse_s3_block_public_access_and_disable_acls() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&bucket.logical_id];
+        assert_eq!(r.resource_type, "AWS::S3::Bucket");
+        assert_eq!(
+            r.property("BucketEncryption.ServerSideEncryptionConfiguration"),
+            Some(&json!([{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]))
+        );
+        assert_eq!(
+            r.property("PublicAccessBlockConfiguration"),
+            Some(&json!({
+                "BlockPublicAcls": true,
+                "BlockPublicPolicy": true,
+                "IgnorePublicAcls": true,
+                "RestrictPublicBuckets": true
+            }))
+        );
+        assert_eq!(
+            r.property("OwnershipControls.Rules.0.ObjectOwnership"),
+            Some(&json!("BucketOwnerEnforced"))
+        );
+        assert_eq!(
+            r.property("BucketName"),
+            None,
+            "an unnamed bucket gets a generated name"
+        );
+    }
+
+    #[test]
+    fn defaults_version_objects_and_expire_noncurrent_versions() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&bucket.logical_id];
+        assert_eq!(
+            r.property("VersioningConfiguration.Status"),
+            Some(&json!("Enabled"))
+        );
+        let rules = r
+            .property("LifecycleConfiguration.Rules")
+            .unwrap()
+            .as_array()
+            .unwrap();
+        assert!(rules.contains(&json!({
+            "Id": "expire-noncurrent-versions",
+            "Status": "Enabled",
+            "NoncurrentVersionExpiration": {"NoncurrentDays": 30}
+        })));
+        assert!(rules.contains(&json!({
+            "Id": "abort-incomplete-multipart-uploads",
+            "Status": "Enabled",
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}
+        })));
+        assert!(
+            !rules
+                .iter()
+                .any(|rule| rule.get("ExpirationInDays").is_some()),
+            "current objects never expire by default"
+        );
+    }
+
+    #[test]
+    fn expiration_days_add_an_expiry_rule() {
+        let mut stack = stack();
+        let bucket = Bucket::new(
+            &mut stack,
+            "Logs",
+            BucketProps {
+                expiration_days: Some(90),
+                ..BucketProps::default()
+            },
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        let rules = synth.template.resources[&bucket.logical_id]
+            .property("LifecycleConfiguration.Rules")
+            .unwrap()
+            .clone();
+        assert!(rules.as_array().unwrap().contains(
+            &json!({"Id": "expire-objects", "Status": "Enabled", "ExpirationInDays": 90})
+        ));
+    }
+
+    #[test]
+    fn keeping_noncurrent_versions_forever_is_a_warning() {
+        let mut stack = stack();
+        let bucket = Bucket::new(
+            &mut stack,
+            "Input",
+            BucketProps {
+                noncurrent_version_expiration_days: None,
+                ..BucketProps::default()
+            },
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        let rules = synth.template.resources[&bucket.logical_id]
+            .property("LifecycleConfiguration.Rules")
+            .unwrap();
+        assert!(
+            !rules
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|rule| rule.get("NoncurrentVersionExpiration").is_some())
+        );
+        let finding = synth
+            .report
+            .findings
+            .iter()
+            .find(|f| f.rule == "S3-NONCURRENT-EXPIRY")
+            .unwrap();
+        assert_eq!(
+            (finding.logical_id.as_str(), finding.severity),
+            ("Input", Severity::Warning)
+        );
+    }
+
+    #[test]
+    fn bucket_and_policy_are_retained_by_default_and_deleted_on_destroy() {
+        let mut stack = stack();
+        let kept = Bucket::new(&mut stack, "Kept", BucketProps::default()).unwrap();
+        let gone = Bucket::new(
+            &mut stack,
+            "Gone",
+            BucketProps {
+                removal_policy: RemovalPolicy::Destroy,
+                ..BucketProps::default()
+            },
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        for id in [&kept.logical_id, &kept.policy_id] {
+            let r = &synth.template.resources[id];
+            assert_eq!(
+                (r.deletion_policy, r.update_replace_policy),
+                (Some(DeletionPolicy::Retain), Some(DeletionPolicy::Retain)),
+                "{id}"
+            );
+        }
+        for id in [&gone.logical_id, &gone.policy_id] {
+            let r = &synth.template.resources[id];
+            assert_eq!(
+                (r.deletion_policy, r.update_replace_policy),
+                (Some(DeletionPolicy::Delete), Some(DeletionPolicy::Delete)),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn bucket_policy_denies_requests_without_tls_on_bucket_and_objects() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
+        assert_eq!(bucket.policy_id, "InputPolicy");
+        let synth = stack.synth().unwrap();
+        let policy = &synth.template.resources[&bucket.policy_id];
+        assert_eq!(policy.resource_type, "AWS::S3::BucketPolicy");
+        assert_eq!(policy.property("Bucket"), Some(&json!({"Ref": "Input"})));
+        assert_eq!(
+            policy_statements(&synth, &bucket.policy_id),
+            vec![json!({
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:*"],
+                "Resource": [{"Fn::GetAtt": ["Input", "Arn"]}, {"Fn::Sub": "${Input.Arn}/*"}],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+            })]
+        );
+    }
+
+    #[test]
+    fn default_bucket_fails_only_the_access_log_rule() {
+        let mut stack = stack();
+        Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            unsuppressed(&synth),
+            vec![("Input".to_owned(), "S3-ACCESS-LOGS".to_owned())]
+        );
+    }
+
+    #[test]
+    fn versioning_opt_out_removes_the_configuration_and_is_reported() {
+        let mut stack = stack();
+        let bucket = Bucket::new(
+            &mut stack,
+            "Input",
+            BucketProps {
+                versioned: false,
+                ..BucketProps::default()
+            },
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&bucket.logical_id];
+        assert_eq!(r.property("VersioningConfiguration"), None);
+        let rules = r
+            .property("LifecycleConfiguration.Rules")
+            .unwrap()
+            .as_array()
+            .unwrap();
+        assert!(
+            !rules
+                .iter()
+                .any(|rule| rule.get("NoncurrentVersionExpiration").is_some())
+        );
+        assert!(has_unsuppressed(&synth, "Input", "S3-VERSIONING"));
+        let finding = synth
+            .report
+            .findings
+            .iter()
+            .find(|f| f.rule == "S3-VERSIONING")
+            .unwrap();
+        assert_eq!(finding.severity, Severity::Error);
+        assert_eq!(finding.path, "test-stack/Input");
+    }
+
+    #[test]
+    fn suppressed_versioning_finding_is_written_for_argus_and_checkov() {
+        let mut stack = stack();
+        let bucket = Bucket::new(
+            &mut stack,
+            "Input",
+            BucketProps {
+                versioned: false,
+                ..BucketProps::default()
+            },
+        )
+        .unwrap();
+        let reason = "objects are written once and never overwritten";
+        stack
+            .suppress(&bucket.logical_id, "S3-VERSIONING", reason)
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        assert!(!has_unsuppressed(&synth, "Input", "S3-VERSIONING"));
+        let finding = synth
+            .report
+            .findings
+            .iter()
+            .find(|f| f.rule == "S3-VERSIONING")
+            .unwrap();
+        assert_eq!(finding.suppressed.as_deref(), Some(reason));
+        let meta = &synth.template.resources[&bucket.logical_id].metadata;
+        assert_eq!(
+            meta["argus"],
+            json!({"suppressions": [{"id": "S3-VERSIONING", "reason": reason}]})
+        );
+        assert_eq!(
+            meta["checkov"],
+            json!({"skip": [{"id": "CKV_AWS_21", "comment": reason}]})
+        );
+    }
+
+    #[test]
+    fn tls_opt_out_is_reported() {
+        let mut stack = stack();
+        let bucket = Bucket::new(
+            &mut stack,
+            "Input",
+            BucketProps {
+                enforce_tls: false,
+                ..BucketProps::default()
+            },
+        )
+        .unwrap();
+        assert!(stack.statements(&bucket.policy_id).is_empty());
+        let synth = stack.synth().unwrap();
+        assert!(has_unsuppressed(&synth, "Input", "S3-TLS"));
+    }
+
+    #[test]
+    fn public_access_opt_out_is_reported() {
+        let mut stack = stack();
+        let bucket = Bucket::new(
+            &mut stack,
+            "Site",
+            BucketProps {
+                block_public_access: false,
+                ..BucketProps::default()
+            },
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&bucket.logical_id].property("PublicAccessBlockConfiguration"),
+            None
+        );
+        assert!(has_unsuppressed(&synth, "Site", "S3-PUBLIC-ACCESS"));
+    }
+
+    #[test]
+    fn kms_encryption_names_the_key_and_enables_the_bucket_key() {
+        let mut stack = stack();
+        let key = Expr::get_att("DataKey", "Arn");
+        let bucket = Bucket::new(
+            &mut stack,
+            "Input",
+            BucketProps {
+                encryption: BucketEncryptionKind::Kms(key),
+                ..BucketProps::default()
+            },
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&bucket.logical_id]
+                .property("BucketEncryption.ServerSideEncryptionConfiguration"),
+            Some(&json!([{
+                "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Fn::GetAtt": ["DataKey", "Arn"]}},
+                "BucketKeyEnabled": true
+            }]))
+        );
+        assert!(!synth.report.findings.iter().any(|f| f.rule == "S3-KMS"));
+    }
+
+    #[test]
+    fn named_bucket_arns_are_built_from_the_name() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        assert_eq!(
+            bucket.arn().to_json(),
+            json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::{NAME}")})
+        );
+        assert_eq!(bucket.name().to_json(), json!({"Ref": "Input"}));
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources["Input"].property("BucketName"),
+            Some(&json!({"Fn::Sub": NAME}))
+        );
+    }
+
+    #[test]
+    fn grant_read_covers_only_the_key_pattern() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let role = worker(&mut stack);
+        bucket.grant_read(&mut stack, &role, "incoming/*").unwrap();
+        assert_eq!(
+            statements(&stack, &role.logical_id),
+            vec![json!({
+                "Sid": "InputRead",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": [{"Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::{NAME}/incoming/*")}]
+            })]
+        );
+    }
+
+    #[test]
+    fn grant_read_on_an_unnamed_bucket_subs_its_arn() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
+        let role = worker(&mut stack);
+        bucket.grant_read(&mut stack, &role, "incoming/*").unwrap();
+        let granted = statements(&stack, &role.logical_id);
+        assert_eq!(granted.len(), 1);
+        assert_eq!(
+            granted[0]["Resource"],
+            json!([{"Fn::Sub": "${Input.Arn}/incoming/*"}])
+        );
+    }
+
+    #[test]
+    fn grant_put_allows_only_put_object_under_the_pattern() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Output", BucketProps::default()).unwrap();
+        let role = worker(&mut stack);
+        bucket.grant_put(&mut stack, &role, "results/*").unwrap();
+        assert_eq!(
+            statements(&stack, &role.logical_id),
+            vec![json!({
+                "Sid": "OutputPut",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [{"Fn::Sub": "${Output.Arn}/results/*"}]
+            })]
+        );
+    }
+
+    #[test]
+    fn grant_list_is_limited_by_the_s3_prefix_condition() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
+        let role = worker(&mut stack);
+        bucket.grant_list(&mut stack, &role, "incoming/").unwrap();
+        assert_eq!(
+            statements(&stack, &role.logical_id),
+            vec![json!({
+                "Sid": "InputList",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [{"Fn::GetAtt": ["Input", "Arn"]}],
+                "Condition": {"StringLike": {"s3:prefix": "incoming/*"}}
+            })]
+        );
+    }
+
+    #[test]
+    fn grants_go_to_the_role_inline_policy_and_not_the_bucket_policy() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
+        let role = worker(&mut stack);
+        bucket.grant_read(&mut stack, &role, "incoming/*").unwrap();
+        bucket.grant_read(&mut stack, &role, "archive/*").unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&role.logical_id];
+        assert_eq!(
+            r.property("Policies.0.PolicyName"),
+            Some(&json!("least-privilege"))
+        );
+        assert_eq!(
+            r.property("Policies.0.PolicyDocument.Statement"),
+            Some(&json!([{
+                "Sid": "InputRead",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": [{"Fn::Sub": "${Input.Arn}/incoming/*"}, {"Fn::Sub": "${Input.Arn}/archive/*"}]
+            }]))
+        );
+        assert_eq!(
+            policy_statements(&synth, &bucket.policy_id).len(),
+            1,
+            "only the TLS statement"
+        );
+        assert!(
+            !synth
+                .report
+                .findings
+                .iter()
+                .any(|f| f.rule.starts_with("IAM-"))
+        );
+    }
+
+    #[test]
+    fn object_created_notification_filters_by_prefix_only() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        bucket
+            .add_object_created_notification(&mut stack, &queue, "incoming/")
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&bucket.logical_id];
+        assert_eq!(
+            r.property("NotificationConfiguration"),
+            Some(&json!({"QueueConfigurations": [{
+                "Event": "s3:ObjectCreated:*",
+                "Queue": {"Fn::GetAtt": ["Ingest", "Arn"]},
+                "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "incoming/"}]}}
+            }]}))
+        );
+        assert!(
+            !r.property("NotificationConfiguration")
+                .unwrap()
+                .to_string()
+                .contains("suffix")
+        );
+    }
+
+    #[test]
+    fn notification_with_an_empty_prefix_has_no_filter() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        bucket
+            .add_object_created_notification(&mut stack, &queue, "")
+            .unwrap();
+        let r = stack.resource(&bucket.logical_id).unwrap();
+        assert_eq!(
+            r.property("NotificationConfiguration.QueueConfigurations.0.Filter"),
+            None
+        );
+        assert_eq!(
+            r.property("NotificationConfiguration.QueueConfigurations.0.Event"),
+            Some(&json!("s3:ObjectCreated:*"))
+        );
+    }
+
+    #[test]
+    fn notifications_to_two_queues_are_both_kept() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let first = Queue::new(&mut stack, "Images", QueueProps::default()).unwrap();
+        let second = Queue::new(&mut stack, "Documents", QueueProps::default()).unwrap();
+        bucket
+            .add_object_created_notification(&mut stack, &first, "images/")
+            .unwrap();
+        bucket
+            .add_object_created_notification(&mut stack, &second, "documents/")
+            .unwrap();
+        let r = stack.resource(&bucket.logical_id).unwrap();
+        let configs = r
+            .property("NotificationConfiguration.QueueConfigurations")
+            .unwrap()
+            .as_array()
+            .unwrap();
+        let queues: Vec<&Value> = configs.iter().map(|c| &c["Queue"]).collect();
+        assert_eq!(
+            queues,
+            vec![
+                &json!({"Fn::GetAtt": ["Images", "Arn"]}),
+                &json!({"Fn::GetAtt": ["Documents", "Arn"]})
+            ]
+        );
+        assert!(
+            r.depends_on.contains(&first.policy_id) && r.depends_on.contains(&second.policy_id)
+        );
+    }
+
+    #[test]
+    fn notification_queue_policy_names_the_bucket_by_its_deterministic_name() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        bucket
+            .add_object_created_notification(&mut stack, &queue, "incoming/")
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        let allow: Vec<Value> = policy_statements(&synth, &queue.policy_id)
+            .into_iter()
+            .filter(|s| s["Effect"] == "Allow")
+            .collect();
+        assert_eq!(
+            allow,
+            vec![json!({
+                "Sid": "InputNotifications",
+                "Effect": "Allow",
+                "Principal": {"Service": "s3.amazonaws.com"},
+                "Action": ["sqs:SendMessage"],
+                "Resource": [{"Fn::GetAtt": ["Ingest", "Arn"]}],
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": {"Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::{NAME}")}},
+                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                }
+            })]
+        );
+        let text = allow[0].to_string();
+        assert!(
+            !text.contains(r#"{"Ref":"Input"}"#) && !text.contains(r#"["Input","Arn"]"#),
+            "no reference to the bucket: {text}"
+        );
+    }
+
+    #[test]
+    fn notification_makes_the_bucket_depend_on_the_queue_policy() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        assert!(
+            stack
+                .resource(&bucket.logical_id)
+                .unwrap()
+                .depends_on
+                .is_empty()
+        );
+        bucket
+            .add_object_created_notification(&mut stack, &queue, "incoming/")
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        let depends_on: Vec<&String> = synth.template.resources[&bucket.logical_id]
+            .depends_on
+            .iter()
+            .collect();
+        assert_eq!(depends_on, vec!["IngestPolicy"]);
+        assert_eq!(
+            synth.template.to_value().unwrap()["Resources"]["Input"]["DependsOn"],
+            json!(["IngestPolicy"])
+        );
+    }
+
+    #[test]
+    fn notification_on_an_unnamed_bucket_is_rejected() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let err = bucket
+            .add_object_created_notification(&mut stack, &queue, "incoming/")
+            .unwrap_err();
+        assert!(
+            matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Input"),
+            "{err}"
+        );
+        assert_eq!(
+            stack
+                .resource(&bucket.logical_id)
+                .unwrap()
+                .property("NotificationConfiguration"),
+            None
+        );
+        assert_eq!(
+            stack.statements(&queue.policy_id).len(),
+            1,
+            "the queue policy is left with its TLS statement only"
+        );
+    }
+
+    #[test]
+    fn access_logs_are_delivered_to_the_log_bucket_under_the_prefix() {
+        let mut stack = stack();
+        let logs = Bucket::new(&mut stack, "Logs", BucketProps::default()).unwrap();
+        let input = Bucket::new(
+            &mut stack,
+            "Input",
+            BucketProps {
+                server_access_logs: Some(AccessLogs {
+                    bucket: logs.clone(),
+                    prefix: "input/".into(),
+                }),
+                ..named()
+            },
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&input.logical_id].property("LoggingConfiguration"),
+            Some(&json!({"DestinationBucketName": {"Ref": "Logs"}, "LogFilePrefix": "input/"}))
+        );
+        let delivery: Vec<Value> = policy_statements(&synth, &logs.policy_id)
+            .into_iter()
+            .filter(|s| s["Effect"] == "Allow")
+            .collect();
+        assert_eq!(
+            delivery,
+            vec![json!({
+                "Sid": "S3ServerAccessLogsInput",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": ["s3:PutObject"],
+                "Resource": [{"Fn::Sub": "${Logs.Arn}/input/*"}],
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": {"Fn::Sub": format!("arn:${{AWS::Partition}}:s3:::{NAME}")}},
+                    "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+                }
+            })]
+        );
+        assert!(!has_unsuppressed(&synth, "Input", "S3-ACCESS-LOGS"));
+        assert!(has_unsuppressed(&synth, "Logs", "S3-ACCESS-LOGS"));
+    }
+
+    fn build(stack: &mut Stack) {
+        let bucket = Bucket::new(stack, "Input", named()).unwrap();
+        let queue = Queue::new(stack, "Ingest", QueueProps::default()).unwrap();
+        let role = worker(stack);
+        bucket.grant_read(stack, &role, "incoming/*").unwrap();
+        bucket.grant_list(stack, &role, "incoming/").unwrap();
+        bucket
+            .add_object_created_notification(stack, &queue, "incoming/")
+            .unwrap();
+    }
+
+    #[test]
+    fn logical_ids_and_template_bytes_are_stable_across_stacks() {
+        let (mut a, mut b) = (stack(), stack());
+        build(&mut a);
+        build(&mut b);
+        let (a, b) = (a.synth().unwrap(), b.synth().unwrap());
+        let ids: Vec<&String> = a.template.resources.keys().collect();
+        assert_eq!(ids, b.template.resources.keys().collect::<Vec<_>>());
+        assert_eq!(
+            ids,
+            vec![
+                "Ingest",
+                "IngestDeadLetterQueue",
+                "IngestDeadLetterQueuePolicy",
+                "IngestPolicy",
+                "Input",
+                "InputPolicy",
+                "Worker"
+            ]
+        );
+        assert_eq!(a.template.to_json().unwrap(), b.template.to_json().unwrap());
+    }
+
+    #[test]
+    fn grants_on_an_sse_kms_bucket_include_the_key_via_s3_only() {
+        let mut stack = stack();
+        let key = Expr::get_att("DataKey", "Arn");
+        let props = BucketProps {
+            encryption: BucketEncryptionKind::Kms(key.clone()),
+            ..BucketProps::default()
+        };
+        let bucket = Bucket::new(&mut stack, "Data", props).unwrap();
+        let role = Role::new(
+            &mut stack,
+            "Worker",
+            RoleProps::for_service("lambda.amazonaws.com", "test"),
+        )
+        .unwrap();
+        bucket.grant_read(&mut stack, &role, "in/*").unwrap();
+        bucket.grant_put(&mut stack, &role, "out/*").unwrap();
+        let statements = stack.statements(&role.logical_id).to_vec();
+        let read_key = statements
+            .iter()
+            .find(|s| s.sid.as_deref() == Some("DataReadKey"))
+            .unwrap();
+        assert_eq!(read_key.action, vec!["kms:Decrypt"]);
+        assert_eq!(read_key.resource, vec![key.clone()]);
+        assert_eq!(
+            read_key.condition["StringEquals"]["kms:ViaService"],
+            Expr::sub("s3.${AWS::Region}.amazonaws.com")
+        );
+        let put_key = statements
+            .iter()
+            .find(|s| s.sid.as_deref() == Some("DataPutKey"))
+            .unwrap();
+        assert_eq!(put_key.action, vec!["kms:GenerateDataKey", "kms:Decrypt"]);
+    }
+
+    #[test]
+    fn grants_on_an_sse_s3_bucket_need_no_key() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Data", BucketProps::default()).unwrap();
+        let role = Role::new(
+            &mut stack,
+            "Worker",
+            RoleProps::for_service("lambda.amazonaws.com", "test"),
+        )
+        .unwrap();
+        bucket.grant_read(&mut stack, &role, "in/*").unwrap();
+        assert!(
+            stack
+                .statements(&role.logical_id)
+                .iter()
+                .all(|s| s.action.iter().all(|a| !a.starts_with("kms:")))
+        );
+    }
+
+    #[test]
+    fn a_bucket_policy_with_no_statement_is_left_out() {
+        let mut stack = stack();
+        let props = BucketProps {
+            enforce_tls: false,
+            ..BucketProps::default()
+        };
+        let bucket = Bucket::new(&mut stack, "Data", props).unwrap();
+        let synth = stack.synth().unwrap();
+        assert!(!synth.template.resources.contains_key(&bucket.policy_id));
+        assert!(synth.template.resources.contains_key(&bucket.logical_id));
     }
 }

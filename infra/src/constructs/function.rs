@@ -10,7 +10,9 @@ use crate::constructs::{RemovalPolicy, sid};
 use crate::error::SynthError;
 use crate::iam::Statement;
 use crate::intrinsic::Expr;
-use crate::resources::lambda::{CfnEventSourceMapping, CfnFunction, Code, Environment, LoggingConfig, ScalingConfig};
+use crate::resources::lambda::{
+    CfnEventSourceMapping, CfnFunction, Code, Environment, LoggingConfig, ScalingConfig,
+};
 use crate::stack::Stack;
 
 /// The runtime every Argus function uses: Amazon Linux 2023, OS-only, handler `bootstrap`
@@ -123,12 +125,21 @@ impl Function {
     /// # Errors
     /// As [`Stack::add`]; [`SynthError::InvalidConstruct`] for memory or timeout out of range.
     pub fn new(stack: &mut Stack, path: &str, props: FunctionProps) -> Result<Self, SynthError> {
-        let invalid = |reason: String| SynthError::InvalidConstruct { construct: path.to_owned(), reason };
+        let invalid = |reason: String| SynthError::InvalidConstruct {
+            construct: path.to_owned(),
+            reason,
+        };
         if !(128..=10_240).contains(&props.memory_mb) {
-            return Err(invalid(format!("memory {} MB is not within 128-10,240", props.memory_mb)));
+            return Err(invalid(format!(
+                "memory {} MB is not within 128-10,240",
+                props.memory_mb
+            )));
         }
         if !(1..=900).contains(&props.timeout_secs) {
-            return Err(invalid(format!("timeout {} s is not within 1-900", props.timeout_secs)));
+            return Err(invalid(format!(
+                "timeout {} s is not within 1-900",
+                props.timeout_secs
+            )));
         }
         let log_group = LogGroup::new(
             stack,
@@ -142,11 +153,18 @@ impl Function {
         let role = Role::new(
             stack,
             &format!("{path}/ServiceRole"),
-            RoleProps::for_service("lambda.amazonaws.com", format!("Execution role of {}", props.function_name)),
+            RoleProps::for_service(
+                "lambda.amazonaws.com",
+                format!("Execution role of the {path} function"),
+            ),
         )?;
         role.add_to_policy(
             stack,
-            Statement::allow(["logs:CreateLogStream", "logs:PutLogEvents"], vec![log_group.arn()]).with_sid("WriteOwnLogs"),
+            Statement::allow(
+                ["logs:CreateLogStream", "logs:PutLogEvents"],
+                vec![log_group.arn()],
+            )
+            .with_sid("WriteOwnLogs"),
         )?;
         let cfn = CfnFunction {
             function_name: Some(Expr::interpolate(&props.function_name)),
@@ -154,16 +172,30 @@ impl Function {
             role: role.arn(),
             runtime: RUNTIME.into(),
             handler: "bootstrap".into(),
-            code: Code { s3_bucket: props.code.bucket, s3_key: props.code.key },
+            code: Code {
+                s3_bucket: props.code.bucket,
+                s3_key: props.code.key,
+            },
             architectures: vec![props.architecture.as_str().into()],
             memory_size: props.memory_mb,
             timeout: props.timeout_secs,
-            environment: (!props.environment.is_empty()).then_some(Environment { variables: props.environment }),
-            logging_config: Some(LoggingConfig { log_format: Some("JSON".into()), log_group: Some(log_group.name()) }),
+            environment: (!props.environment.is_empty()).then_some(Environment {
+                variables: props.environment,
+            }),
+            logging_config: Some(LoggingConfig {
+                log_format: Some("JSON".into()),
+                log_group: Some(log_group.name()),
+            }),
             reserved_concurrent_executions: props.reserved_concurrency,
         };
         let logical_id = stack.add(path, &cfn)?;
-        Ok(Function { logical_id, role, log_group, timeout_secs: props.timeout_secs, path: path.to_owned() })
+        Ok(Function {
+            logical_id,
+            role,
+            log_group,
+            timeout_secs: props.timeout_secs,
+            path: path.to_owned(),
+        })
     }
 
     /// `{"Ref": function}`: the function name.
@@ -183,22 +215,38 @@ impl Function {
     /// # Errors
     /// [`SynthError::InvalidConstruct`] when the queue's visibility timeout is shorter than the
     /// function's timeout (Lambda refuses the mapping), or a setting is out of range.
-    pub fn add_sqs_event_source(&self, stack: &mut Stack, queue: &Queue, source: SqsEventSource) -> Result<String, SynthError> {
-        let invalid = |reason: String| SynthError::InvalidConstruct { construct: self.path.clone(), reason };
+    pub fn add_sqs_event_source(
+        &self,
+        stack: &mut Stack,
+        queue: &Queue,
+        source: SqsEventSource,
+    ) -> Result<String, SynthError> {
+        let invalid = |reason: String| SynthError::InvalidConstruct {
+            construct: self.path.clone(),
+            reason,
+        };
         if queue.visibility_timeout_secs < self.timeout_secs {
             return Err(invalid(format!(
                 "queue visibility timeout {} s is shorter than the function timeout {} s",
                 queue.visibility_timeout_secs, self.timeout_secs
             )));
         }
-        if !(1..=10_000).contains(&source.batch_size) || (source.batch_size > 10 && source.max_batching_window_secs == 0) {
-            return Err(invalid(format!("batch size {} needs 1-10, or up to 10,000 with a batching window", source.batch_size)));
+        if !(1..=10_000).contains(&source.batch_size)
+            || (source.batch_size > 10 && source.max_batching_window_secs == 0)
+        {
+            return Err(invalid(format!(
+                "batch size {} needs 1-10, or up to 10,000 with a batching window",
+                source.batch_size
+            )));
         }
         if source.max_batching_window_secs > 300 {
             return Err(invalid("the batching window is at most 300 s".into()));
         }
         if !(2..=1000).contains(&source.maximum_concurrency) {
-            return Err(invalid(format!("maximum concurrency {} is not within 2-1,000", source.maximum_concurrency)));
+            return Err(invalid(format!(
+                "maximum concurrency {} is not within 2-1,000",
+                source.maximum_concurrency
+            )));
         }
         queue.grant_consume(stack, &self.role)?;
         let mapping = stack.add(
@@ -209,11 +257,451 @@ impl Function {
                 batch_size: Some(source.batch_size),
                 maximum_batching_window_in_seconds: Some(source.max_batching_window_secs),
                 function_response_types: vec!["ReportBatchItemFailures".into()],
-                scaling_config: Some(ScalingConfig { maximum_concurrency: source.maximum_concurrency }),
+                scaling_config: Some(ScalingConfig {
+                    maximum_concurrency: source.maximum_concurrency,
+                }),
                 enabled: Some(true),
             },
         )?;
-        stack.resource_mut(&mapping)?.depends_on.insert(self.role.logical_id.clone());
+        stack
+            .resource_mut(&mapping)?
+            .depends_on
+            .insert(self.role.logical_id.clone());
         Ok(mapping)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::constructs::queue::QueueProps;
+    use crate::template::DeletionPolicy;
+
+    fn stack() -> Stack {
+        Stack::new("test-stack", "test").unwrap()
+    }
+
+    fn props(name: &str) -> FunctionProps {
+        FunctionProps::new(
+            name,
+            "Labels uploaded images",
+            FunctionCode {
+                bucket: Expr::reference("AssetsBucket"),
+                key: Expr::reference("ProcessorKey"),
+            },
+        )
+    }
+
+    fn source() -> SqsEventSource {
+        SqsEventSource {
+            batch_size: 10,
+            max_batching_window_secs: 0,
+            maximum_concurrency: 5,
+        }
+    }
+
+    fn statements(stack: &Stack, role: &Role) -> Vec<Value> {
+        stack
+            .statements(&role.logical_id)
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn function_runs_bootstrap_on_provided_al2023() {
+        let mut stack = stack();
+        let function = Function::new(
+            &mut stack,
+            "Processor",
+            props("${AWS::StackName}-processor"),
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&function.logical_id];
+        assert_eq!(r.resource_type, "AWS::Lambda::Function");
+        assert_eq!(r.property("Runtime"), Some(&json!("provided.al2023")));
+        assert_eq!(r.property("Handler"), Some(&json!("bootstrap")));
+        assert_eq!(r.property("Architectures"), Some(&json!(["x86_64"])));
+        assert_eq!(r.property("MemorySize"), Some(&json!(256)));
+        assert_eq!(r.property("Timeout"), Some(&json!(30)));
+        assert_eq!(
+            r.property("FunctionName"),
+            Some(&json!({"Fn::Sub": "${AWS::StackName}-processor"}))
+        );
+        assert_eq!(
+            r.property("Code"),
+            Some(&json!({"S3Bucket": {"Ref": "AssetsBucket"}, "S3Key": {"Ref": "ProcessorKey"}}))
+        );
+        assert_eq!(r.property("Environment"), None);
+        assert_eq!(r.property("ReservedConcurrentExecutions"), None);
+    }
+
+    #[test]
+    fn architecture_environment_and_concurrency_are_rendered() {
+        let mut stack = stack();
+        let mut p = props("processor");
+        p.architecture = Architecture::Arm64;
+        p.environment
+            .insert("TABLE".into(), Expr::reference("Results"));
+        p.reserved_concurrency = Some(10);
+        let function = Function::new(&mut stack, "Processor", p).unwrap();
+        let r = stack.resource(&function.logical_id).unwrap();
+        assert_eq!(r.property("Architectures"), Some(&json!(["arm64"])));
+        assert_eq!(
+            r.property("Environment"),
+            Some(&json!({"Variables": {"TABLE": {"Ref": "Results"}}}))
+        );
+        assert_eq!(r.property("ReservedConcurrentExecutions"), Some(&json!(10)));
+        assert_eq!(
+            r.property("FunctionName"),
+            Some(&json!("processor")),
+            "no Fn::Sub without a placeholder"
+        );
+    }
+
+    #[test]
+    fn function_logs_to_its_own_log_group_with_retention() {
+        let mut stack = stack();
+        let function = Function::new(
+            &mut stack,
+            "Processor",
+            props("${AWS::StackName}-processor"),
+        )
+        .unwrap();
+        assert_eq!(function.log_group.logical_id, "ProcessorLogGroup");
+        let synth = stack.synth().unwrap();
+        let log_group = &synth.template.resources["ProcessorLogGroup"];
+        assert_eq!(log_group.resource_type, "AWS::Logs::LogGroup");
+        assert_eq!(
+            log_group.property("LogGroupName"),
+            Some(&json!({"Fn::Sub": "/aws/lambda/${AWS::StackName}-processor"}))
+        );
+        assert_eq!(log_group.property("RetentionInDays"), Some(&json!(365)));
+        assert_eq!(log_group.deletion_policy, Some(DeletionPolicy::Retain));
+        assert_eq!(
+            synth.template.resources[&function.logical_id].property("LoggingConfig"),
+            Some(&json!({"LogFormat": "JSON", "LogGroup": {"Ref": "ProcessorLogGroup"}}))
+        );
+    }
+
+    #[test]
+    fn log_retention_and_removal_come_from_the_function_props() {
+        let mut stack = stack();
+        let mut p = props("processor");
+        p.log_retention_days = 30;
+        p.log_removal_policy = RemovalPolicy::Destroy;
+        let function = Function::new(&mut stack, "Processor", p).unwrap();
+        let r = stack.resource(&function.log_group.logical_id).unwrap();
+        assert_eq!(r.property("RetentionInDays"), Some(&json!(30)));
+        assert_eq!(r.deletion_policy, Some(DeletionPolicy::Delete));
+    }
+
+    #[test]
+    fn function_role_may_only_write_its_own_logs() {
+        let mut stack = stack();
+        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        assert_eq!(function.role.logical_id, "ProcessorServiceRole");
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&function.logical_id].property("Role"),
+            Some(&json!({"Fn::GetAtt": ["ProcessorServiceRole", "Arn"]}))
+        );
+        let role = &synth.template.resources["ProcessorServiceRole"];
+        assert_eq!(
+            role.property("AssumeRolePolicyDocument.Statement"),
+            Some(
+                &json!([{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": ["sts:AssumeRole"]}])
+            )
+        );
+        assert_eq!(
+            role.property("Policies"),
+            Some(&json!([{
+                "PolicyName": "least-privilege",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{
+                        "Sid": "WriteOwnLogs",
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                        "Resource": [{"Fn::GetAtt": ["ProcessorLogGroup", "Arn"]}]
+                    }]
+                }
+            }]))
+        );
+        assert_eq!(role.property("ManagedPolicyArns"), None);
+    }
+
+    #[test]
+    fn each_function_gets_its_own_role_scoped_to_its_own_log_group() {
+        let mut stack = stack();
+        let a = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let b = Function::new(&mut stack, "Reporter", props("reporter")).unwrap();
+        assert_ne!(a.role, b.role);
+        for f in [&a, &b] {
+            let granted = statements(&stack, &f.role);
+            assert_eq!(granted.len(), 1);
+            assert_eq!(
+                granted[0]["Resource"],
+                json!([{"Fn::GetAtt": [f.log_group.logical_id, "Arn"]}])
+            );
+        }
+    }
+
+    #[test]
+    fn default_function_fails_no_error_rule() {
+        let mut stack = stack();
+        Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.report.unsuppressed_errors().count(),
+            0,
+            "{:?}",
+            synth.report.findings
+        );
+        assert!(
+            synth
+                .report
+                .findings
+                .iter()
+                .any(|f| f.rule == "LAMBDA-CONCURRENCY" && f.logical_id == "Processor")
+        );
+    }
+
+    #[test]
+    fn memory_timeout_and_retention_out_of_range_are_rejected() {
+        let cases: [fn(&mut FunctionProps); 5] = [
+            |p| p.memory_mb = 127,
+            |p| p.memory_mb = 10_241,
+            |p| p.timeout_secs = 0,
+            |p| p.timeout_secs = 901,
+            |p| p.log_retention_days = 10,
+        ];
+        for change in cases {
+            let mut stack = stack();
+            let mut p = props("processor");
+            change(&mut p);
+            let err = Function::new(&mut stack, "Processor", p).unwrap_err();
+            assert!(matches!(err, SynthError::InvalidConstruct { .. }), "{err}");
+            assert!(stack.resource("Processor").is_none());
+        }
+    }
+
+    #[test]
+    fn sqs_event_source_reports_batch_item_failures_and_caps_concurrency() {
+        let mut stack = stack();
+        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let queue = Queue::new(
+            &mut stack,
+            "Ingest",
+            QueueProps {
+                visibility_timeout_secs: 180,
+                ..QueueProps::default()
+            },
+        )
+        .unwrap();
+        let mapping = function
+            .add_sqs_event_source(&mut stack, &queue, source())
+            .unwrap();
+        assert_eq!(mapping, "ProcessorIngestSource");
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&mapping];
+        assert_eq!(r.resource_type, "AWS::Lambda::EventSourceMapping");
+        assert_eq!(
+            r.property("EventSourceArn"),
+            Some(&json!({"Fn::GetAtt": ["Ingest", "Arn"]}))
+        );
+        assert_eq!(
+            r.property("FunctionName"),
+            Some(&json!({"Ref": "Processor"}))
+        );
+        assert_eq!(
+            r.property("FunctionResponseTypes"),
+            Some(&json!(["ReportBatchItemFailures"]))
+        );
+        assert_eq!(
+            r.property("ScalingConfig.MaximumConcurrency"),
+            Some(&json!(5))
+        );
+        assert_eq!(r.property("BatchSize"), Some(&json!(10)));
+        assert_eq!(
+            r.property("MaximumBatchingWindowInSeconds"),
+            Some(&json!(0))
+        );
+        assert_eq!(r.property("Enabled"), Some(&json!(true)));
+        assert!(r.depends_on.contains("ProcessorServiceRole"));
+        assert_eq!(
+            synth.report.unsuppressed_errors().count(),
+            0,
+            "{:?}",
+            synth.report.findings
+        );
+    }
+
+    #[test]
+    fn sqs_event_source_grants_consume_on_the_queue() {
+        let mut stack = stack();
+        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        function
+            .add_sqs_event_source(&mut stack, &queue, source())
+            .unwrap();
+        let granted = statements(&stack, &function.role);
+        assert_eq!(granted.len(), 2);
+        assert_eq!(
+            granted[1],
+            json!({
+                "Sid": "IngestConsume",
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+                "Resource": [{"Fn::GetAtt": ["Ingest", "Arn"]}]
+            })
+        );
+    }
+
+    #[test]
+    fn sqs_event_source_rejects_a_visibility_timeout_shorter_than_the_function_timeout() {
+        let mut stack = stack();
+        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let queue = Queue::new(
+            &mut stack,
+            "Ingest",
+            QueueProps {
+                visibility_timeout_secs: 29,
+                ..QueueProps::default()
+            },
+        )
+        .unwrap();
+        let err = function
+            .add_sqs_event_source(&mut stack, &queue, source())
+            .unwrap_err();
+        assert!(
+            matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Processor"),
+            "{err}"
+        );
+        assert!(stack.resource("ProcessorIngestSource").is_none());
+        assert_eq!(
+            stack.statements(&function.role.logical_id).len(),
+            1,
+            "no consume grant on failure"
+        );
+    }
+
+    #[test]
+    fn sqs_event_source_accepts_a_visibility_timeout_equal_to_the_function_timeout() {
+        let mut stack = stack();
+        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let queue = Queue::new(
+            &mut stack,
+            "Ingest",
+            QueueProps {
+                visibility_timeout_secs: 30,
+                ..QueueProps::default()
+            },
+        )
+        .unwrap();
+        assert!(
+            function
+                .add_sqs_event_source(&mut stack, &queue, source())
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn sqs_event_source_rejects_out_of_range_batching() {
+        let bad = [
+            SqsEventSource {
+                batch_size: 11,
+                max_batching_window_secs: 0,
+                maximum_concurrency: 5,
+            },
+            SqsEventSource {
+                batch_size: 0,
+                max_batching_window_secs: 0,
+                maximum_concurrency: 5,
+            },
+            SqsEventSource {
+                batch_size: 10_001,
+                max_batching_window_secs: 5,
+                maximum_concurrency: 5,
+            },
+            SqsEventSource {
+                batch_size: 10,
+                max_batching_window_secs: 301,
+                maximum_concurrency: 5,
+            },
+            SqsEventSource {
+                batch_size: 10,
+                max_batching_window_secs: 0,
+                maximum_concurrency: 1,
+            },
+            SqsEventSource {
+                batch_size: 10,
+                max_batching_window_secs: 0,
+                maximum_concurrency: 1001,
+            },
+        ];
+        for source in bad {
+            let mut stack = stack();
+            let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+            let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+            let err = function
+                .add_sqs_event_source(&mut stack, &queue, source.clone())
+                .unwrap_err();
+            assert!(
+                matches!(err, SynthError::InvalidConstruct { .. }),
+                "{source:?}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn sqs_event_source_accepts_large_batches_with_a_batching_window() {
+        let mut stack = stack();
+        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let source = SqsEventSource {
+            batch_size: 100,
+            max_batching_window_secs: 5,
+            maximum_concurrency: 2,
+        };
+        let mapping = function
+            .add_sqs_event_source(&mut stack, &queue, source)
+            .unwrap();
+        let r = stack.resource(&mapping).unwrap();
+        assert_eq!(r.property("BatchSize"), Some(&json!(100)));
+        assert_eq!(
+            r.property("MaximumBatchingWindowInSeconds"),
+            Some(&json!(5))
+        );
+    }
+
+    #[test]
+    fn logical_ids_and_template_bytes_are_stable_across_stacks() {
+        let build = || {
+            let mut stack = stack();
+            let function = Function::new(
+                &mut stack,
+                "Processor",
+                props("${AWS::StackName}-processor"),
+            )
+            .unwrap();
+            let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+            let mapping = function
+                .add_sqs_event_source(&mut stack, &queue, source())
+                .unwrap();
+            (
+                function,
+                mapping,
+                stack.synth().unwrap().template.to_json().unwrap(),
+            )
+        };
+        let (fa, ma, ja) = build();
+        let (fb, mb, jb) = build();
+        assert_eq!((fa, ma), (fb, mb));
+        assert_eq!(ja, jb);
     }
 }

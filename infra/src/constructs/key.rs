@@ -41,7 +41,9 @@ impl Key {
         stack.register_policy(&logical_id, PolicySlot::Property("KeyPolicy"));
         let root = Statement::allow(["kms:*"], vec!["*".into()])
             .with_sid("AccountAdministration")
-            .with_principal(Principal::Aws(Expr::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")));
+            .with_principal(Principal::Aws(Expr::sub(
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:root",
+            )));
         stack.add_statement(&logical_id, root)?;
         Ok(Key { logical_id })
     }
@@ -56,12 +58,135 @@ impl Key {
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn allow_service(&self, stack: &mut Stack, service: &str, actions: &[&str]) -> Result<(), SynthError> {
-        let sid: String = format!("Allow{service}").chars().filter(char::is_ascii_alphanumeric).collect();
+    pub fn allow_service(
+        &self,
+        stack: &mut Stack,
+        service: &str,
+        actions: &[&str],
+    ) -> Result<(), SynthError> {
+        let sid: String = format!("Allow{service}")
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect();
         let statement = Statement::allow(actions.iter().copied(), vec!["*".into()])
             .with_sid(sid)
             .with_principal(Principal::Service(service.to_owned()))
-            .with_condition("StringEquals", "aws:SourceAccount", Expr::pseudo(Pseudo::AccountId));
+            .with_condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                Expr::pseudo(Pseudo::AccountId),
+            );
         stack.add_statement(&self.logical_id, statement)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn stack() -> Stack {
+        Stack::new("test-stack", "test").unwrap()
+    }
+
+    fn key(stack: &mut Stack) -> Key {
+        Key::new(
+            stack,
+            "AlarmKey",
+            KeyProps {
+                description: "encrypts the alarm topic".into(),
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn key_rotates_yearly() {
+        let mut stack = stack();
+        let key = key(&mut stack);
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&key.logical_id];
+        assert_eq!(r.resource_type, "AWS::KMS::Key");
+        assert_eq!(r.property("EnableKeyRotation"), Some(&json!(true)));
+        assert_eq!(r.property("PendingWindowInDays"), Some(&json!(30)));
+        assert_eq!(
+            r.property("Description"),
+            Some(&json!("encrypts the alarm topic"))
+        );
+        assert!(
+            !synth
+                .report
+                .findings
+                .iter()
+                .any(|f| f.rule == "KMS-ROTATION")
+        );
+    }
+
+    #[test]
+    fn rotation_turned_off_by_override_is_reported() {
+        let mut stack = stack();
+        let key = key(&mut stack);
+        stack
+            .resource_mut(&key.logical_id)
+            .unwrap()
+            .add_property_override("EnableKeyRotation", false)
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        let rules: Vec<&str> = synth
+            .report
+            .unsuppressed_errors()
+            .map(|f| f.rule.as_str())
+            .collect();
+        assert_eq!(rules, vec!["KMS-ROTATION"]);
+    }
+
+    #[test]
+    fn key_policy_gives_the_account_root_administration() {
+        let mut stack = stack();
+        let key = key(&mut stack);
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&key.logical_id].property("KeyPolicy"),
+            Some(&json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "AccountAdministration",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+                    "Action": ["kms:*"],
+                    "Resource": ["*"]
+                }]
+            }))
+        );
+    }
+
+    #[test]
+    fn allow_service_limits_the_service_to_this_account() {
+        let mut stack = stack();
+        let key = key(&mut stack);
+        key.allow_service(
+            &mut stack,
+            "cloudwatch.amazonaws.com",
+            &["kms:Decrypt", "kms:GenerateDataKey*"],
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&key.logical_id].property("KeyPolicy.Statement.1"),
+            Some(&json!({
+                "Sid": "Allowcloudwatchamazonawscom",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": ["*"],
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+            }))
+        );
+        assert_eq!(
+            key.arn().to_json(),
+            json!({"Fn::GetAtt": ["AlarmKey", "Arn"]})
+        );
     }
 }

@@ -52,5 +52,9 @@ impl RemovalPolicy {
 
 /// Turns a construct path into a statement ID fragment (letters and digits only).
 pub(crate) fn sid(parts: &[&str]) -> String {
-    parts.concat().chars().filter(char::is_ascii_alphanumeric).collect()
+    parts
+        .concat()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect()
 }

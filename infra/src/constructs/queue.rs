@@ -40,7 +40,9 @@ impl Default for QueueProps {
         QueueProps {
             visibility_timeout_secs: 30,
             retention_secs: 345_600,
-            dead_letter: Some(DeadLetter { max_receive_count: 3 }),
+            dead_letter: Some(DeadLetter {
+                max_receive_count: 3,
+            }),
             enforce_tls: true,
             encrypted: true,
         }
@@ -67,9 +69,14 @@ impl Queue {
     /// # Errors
     /// As [`Stack::add`]; [`SynthError::InvalidConstruct`] for values SQS rejects.
     pub fn new(stack: &mut Stack, path: &str, props: QueueProps) -> Result<Self, SynthError> {
-        let invalid = |reason: String| SynthError::InvalidConstruct { construct: path.to_owned(), reason };
+        let invalid = |reason: String| SynthError::InvalidConstruct {
+            construct: path.to_owned(),
+            reason,
+        };
         if props.visibility_timeout_secs > 43_200 {
-            return Err(invalid("visibility timeout is at most 43,200 seconds".into()));
+            return Err(invalid(
+                "visibility timeout is at most 43,200 seconds".into(),
+            ));
         }
         if !(60..=MAX_RETENTION_SECS).contains(&props.retention_secs) {
             return Err(invalid("retention is 60 to 1,209,600 seconds".into()));
@@ -81,7 +88,11 @@ impl Queue {
                     dead_letter: None,
                     ..props.clone()
                 };
-                Some(Box::new(Queue::new(stack, &format!("{path}/DeadLetterQueue"), dlq_props)?))
+                Some(Box::new(Queue::new(
+                    stack,
+                    &format!("{path}/DeadLetterQueue"),
+                    dlq_props,
+                )?))
             }
             Some(_) => return Err(invalid("maxReceiveCount is 1 to 1,000".into())),
             None => None,
@@ -94,22 +105,33 @@ impl Queue {
             message_retention_period: Some(props.retention_secs),
             receive_message_wait_time_seconds: Some(20),
             redrive_policy: match (&dead_letter_queue, &props.dead_letter) {
-                (Some(dlq), Some(dl)) => {
-                    Some(RedrivePolicy { dead_letter_target_arn: dlq.arn(), max_receive_count: dl.max_receive_count })
-                }
+                (Some(dlq), Some(dl)) => Some(RedrivePolicy {
+                    dead_letter_target_arn: dlq.arn(),
+                    max_receive_count: dl.max_receive_count,
+                }),
                 _ => None,
             },
         };
         let logical_id = stack.add(path, &cfn)?;
         let policy_id = stack.add(
             &format!("{path}/Policy"),
-            &CfnQueuePolicy { queues: vec![Expr::reference(&logical_id)], policy_document: PolicyDocument::new(Vec::new()) },
+            &CfnQueuePolicy {
+                queues: vec![Expr::reference(&logical_id)],
+                policy_document: PolicyDocument::new(Vec::new()),
+            },
         )?;
         stack.register_policy(&policy_id, PolicySlot::Property("PolicyDocument"));
-        let queue =
-            Queue { logical_id, policy_id, dead_letter_queue, visibility_timeout_secs: props.visibility_timeout_secs };
+        let queue = Queue {
+            logical_id,
+            policy_id,
+            dead_letter_queue,
+            visibility_timeout_secs: props.visibility_timeout_secs,
+        };
         if props.enforce_tls {
-            queue.add_to_resource_policy(stack, Statement::deny_insecure_transport(&["sqs:*"], vec![queue.arn()]))?;
+            queue.add_to_resource_policy(
+                stack,
+                Statement::deny_insecure_transport(&["sqs:*"], vec![queue.arn()]),
+            )?;
         }
         Ok(queue)
     }
@@ -133,7 +155,11 @@ impl Queue {
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn add_to_resource_policy(&self, stack: &mut Stack, statement: Statement) -> Result<(), SynthError> {
+    pub fn add_to_resource_policy(
+        &self,
+        stack: &mut Stack,
+        statement: Statement,
+    ) -> Result<(), SynthError> {
         stack.add_statement(&self.policy_id, statement)
     }
 
@@ -144,8 +170,17 @@ impl Queue {
     /// # Errors
     /// As [`Stack::add_statement`].
     pub fn grant_consume(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
-        let actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"];
-        role.add_to_policy(stack, Statement::allow(actions, vec![self.arn()]).with_sid(sid(&[&self.logical_id, "Consume"])))
+        let actions = [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueAttributes",
+        ];
+        role.add_to_policy(
+            stack,
+            Statement::allow(actions, vec![self.arn()])
+                .with_sid(sid(&[&self.logical_id, "Consume"])),
+        )
     }
 
     /// Grants `sqs:SendMessage`.
@@ -153,6 +188,375 @@ impl Queue {
     /// # Errors
     /// As [`Stack::add_statement`].
     pub fn grant_send(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
-        role.add_to_policy(stack, Statement::allow(["sqs:SendMessage"], vec![self.arn()]).with_sid(sid(&[&self.logical_id, "Send"])))
+        role.add_to_policy(
+            stack,
+            Statement::allow(["sqs:SendMessage"], vec![self.arn()])
+                .with_sid(sid(&[&self.logical_id, "Send"])),
+        )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::constructs::role::RoleProps;
+    use crate::stack::SynthesizedStack;
+
+    fn stack() -> Stack {
+        Stack::new("test-stack", "test").unwrap()
+    }
+
+    fn worker(stack: &mut Stack) -> Role {
+        Role::new(
+            stack,
+            "Worker",
+            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
+        )
+        .unwrap()
+    }
+
+    fn unsuppressed(synth: &SynthesizedStack) -> Vec<(String, String)> {
+        synth
+            .report
+            .unsuppressed_errors()
+            .map(|f| (f.logical_id.clone(), f.rule.clone()))
+            .collect()
+    }
+
+    fn pair(id: &str, rule: &str) -> (String, String) {
+        (id.to_owned(), rule.to_owned())
+    }
+
+    #[test]
+    fn defaults_encrypt_with_sse_sqs_and_long_poll() {
+        let mut stack = stack();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&queue.logical_id];
+        assert_eq!(r.resource_type, "AWS::SQS::Queue");
+        assert_eq!(r.property("SqsManagedSseEnabled"), Some(&json!(true)));
+        assert_eq!(r.property("VisibilityTimeout"), Some(&json!(30)));
+        assert_eq!(r.property("MessageRetentionPeriod"), Some(&json!(345_600)));
+        assert_eq!(
+            r.property("ReceiveMessageWaitTimeSeconds"),
+            Some(&json!(20))
+        );
+        assert_eq!(queue.visibility_timeout_secs, 30);
+    }
+
+    #[test]
+    fn default_creates_a_dead_letter_queue_beside_the_queue() {
+        let mut stack = stack();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let dlq = queue.dead_letter_queue.as_deref().unwrap();
+        assert_eq!(dlq.logical_id, "IngestDeadLetterQueue");
+        assert!(dlq.dead_letter_queue.is_none());
+        let synth = stack.synth().unwrap();
+        let dlq_resource = &synth.template.resources[&dlq.logical_id];
+        assert_eq!(
+            dlq_resource.metadata["argus:path"],
+            "test-stack/Ingest/DeadLetterQueue"
+        );
+        assert_eq!(
+            dlq_resource.property("MessageRetentionPeriod"),
+            Some(&json!(MAX_RETENTION_SECS))
+        );
+        assert_eq!(
+            dlq_resource.property("SqsManagedSseEnabled"),
+            Some(&json!(true))
+        );
+        assert_eq!(dlq_resource.property("RedrivePolicy"), None);
+        assert_eq!(
+            synth.template.resources[&queue.logical_id].property("RedrivePolicy"),
+            Some(
+                &json!({"deadLetterTargetArn": {"Fn::GetAtt": ["IngestDeadLetterQueue", "Arn"]}, "maxReceiveCount": 3})
+            )
+        );
+    }
+
+    #[test]
+    fn max_receive_count_is_passed_to_the_redrive_policy() {
+        let mut stack = stack();
+        let props = QueueProps {
+            dead_letter: Some(DeadLetter {
+                max_receive_count: 5,
+            }),
+            ..QueueProps::default()
+        };
+        let queue = Queue::new(&mut stack, "Ingest", props).unwrap();
+        let r = stack.resource(&queue.logical_id).unwrap();
+        assert_eq!(r.property("RedrivePolicy.maxReceiveCount"), Some(&json!(5)));
+    }
+
+    #[test]
+    fn queue_and_dead_letter_queue_policies_deny_requests_without_tls() {
+        let mut stack = stack();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let dlq = queue.dead_letter_queue.clone().unwrap();
+        let synth = stack.synth().unwrap();
+        for q in [&queue, dlq.as_ref()] {
+            let policy = &synth.template.resources[&q.policy_id];
+            assert_eq!(policy.resource_type, "AWS::SQS::QueuePolicy");
+            assert_eq!(
+                policy.property("Queues"),
+                Some(&json!([{"Ref": q.logical_id}]))
+            );
+            assert_eq!(
+                policy.property("PolicyDocument.Statement"),
+                Some(&json!([{
+                    "Sid": "DenyInsecureTransport",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": ["sqs:*"],
+                    "Resource": [{"Fn::GetAtt": [q.logical_id, "Arn"]}],
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+                }]))
+            );
+        }
+    }
+
+    #[test]
+    fn default_queue_passes_every_error_rule() {
+        let mut stack = stack();
+        Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(unsuppressed(&synth), Vec::<(String, String)>::new());
+    }
+
+    #[test]
+    fn no_dead_letter_queue_is_reported_as_sqs_dlq() {
+        let mut stack = stack();
+        let queue = Queue::new(
+            &mut stack,
+            "Ingest",
+            QueueProps {
+                dead_letter: None,
+                ..QueueProps::default()
+            },
+        )
+        .unwrap();
+        assert!(queue.dead_letter_queue.is_none());
+        let synth = stack.synth().unwrap();
+        assert!(
+            !synth
+                .template
+                .resources
+                .contains_key("IngestDeadLetterQueue")
+        );
+        assert_eq!(
+            synth.template.resources[&queue.logical_id].property("RedrivePolicy"),
+            None
+        );
+        assert_eq!(unsuppressed(&synth), vec![pair("Ingest", "SQS-DLQ")]);
+    }
+
+    #[test]
+    fn suppressing_sqs_dlq_writes_argus_metadata_but_no_checkov_skip() {
+        let mut stack = stack();
+        let queue = Queue::new(
+            &mut stack,
+            "Ingest",
+            QueueProps {
+                dead_letter: None,
+                ..QueueProps::default()
+            },
+        )
+        .unwrap();
+        let reason = "messages are replayed from the bucket instead";
+        stack
+            .suppress(&queue.logical_id, "SQS-DLQ", reason)
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(unsuppressed(&synth), Vec::<(String, String)>::new());
+        let finding = synth
+            .report
+            .findings
+            .iter()
+            .find(|f| f.rule == "SQS-DLQ")
+            .unwrap();
+        assert_eq!(finding.suppressed.as_deref(), Some(reason));
+        let meta = &synth.template.resources[&queue.logical_id].metadata;
+        assert_eq!(
+            meta["argus"],
+            json!({"suppressions": [{"id": "SQS-DLQ", "reason": reason}]})
+        );
+        assert!(
+            !meta.contains_key("checkov"),
+            "SQS-DLQ mirrors no checkov check"
+        );
+    }
+
+    #[test]
+    fn tls_opt_out_is_reported_for_the_queue_and_its_dead_letter_queue() {
+        let mut stack = stack();
+        let queue = Queue::new(
+            &mut stack,
+            "Ingest",
+            QueueProps {
+                enforce_tls: false,
+                ..QueueProps::default()
+            },
+        )
+        .unwrap();
+        assert!(stack.statements(&queue.policy_id).is_empty());
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            unsuppressed(&synth),
+            vec![
+                pair("Ingest", "SQS-TLS"),
+                pair("IngestDeadLetterQueue", "SQS-TLS")
+            ]
+        );
+    }
+
+    #[test]
+    fn encryption_opt_out_is_reported() {
+        let mut stack = stack();
+        let queue = Queue::new(
+            &mut stack,
+            "Ingest",
+            QueueProps {
+                encrypted: false,
+                dead_letter: None,
+                ..QueueProps::default()
+            },
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&queue.logical_id].property("SqsManagedSseEnabled"),
+            None
+        );
+        assert!(unsuppressed(&synth).contains(&pair("Ingest", "SQS-ENCRYPTION")));
+    }
+
+    #[test]
+    fn grant_consume_allows_the_four_polling_actions_on_the_queue_only() {
+        let mut stack = stack();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let role = worker(&mut stack);
+        queue.grant_consume(&mut stack, &role).unwrap();
+        let granted: Vec<Value> = stack
+            .statements(&role.logical_id)
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .collect();
+        assert_eq!(
+            granted,
+            vec![json!({
+                "Sid": "IngestConsume",
+                "Effect": "Allow",
+                "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"],
+                "Resource": [{"Fn::GetAtt": ["Ingest", "Arn"]}]
+            })]
+        );
+        assert_eq!(
+            stack.statements(&queue.policy_id).len(),
+            1,
+            "grants do not touch the queue policy"
+        );
+    }
+
+    #[test]
+    fn grant_send_allows_only_send_message() {
+        let mut stack = stack();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let role = worker(&mut stack);
+        queue.grant_send(&mut stack, &role).unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&role.logical_id]
+                .property("Policies.0.PolicyDocument.Statement"),
+            Some(&json!([{
+                "Sid": "IngestSend",
+                "Effect": "Allow",
+                "Action": ["sqs:SendMessage"],
+                "Resource": [{"Fn::GetAtt": ["Ingest", "Arn"]}]
+            }]))
+        );
+    }
+
+    #[test]
+    fn attribute_helpers_refer_to_the_queue() {
+        let mut stack = stack();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        assert_eq!(queue.url().to_json(), json!({"Ref": "Ingest"}));
+        assert_eq!(
+            queue.name().to_json(),
+            json!({"Fn::GetAtt": ["Ingest", "QueueName"]})
+        );
+        assert_eq!(
+            queue.arn().to_json(),
+            json!({"Fn::GetAtt": ["Ingest", "Arn"]})
+        );
+    }
+
+    #[test]
+    fn values_sqs_rejects_are_refused_before_anything_is_added() {
+        let cases = [
+            QueueProps {
+                visibility_timeout_secs: 43_201,
+                ..QueueProps::default()
+            },
+            QueueProps {
+                retention_secs: 59,
+                ..QueueProps::default()
+            },
+            QueueProps {
+                retention_secs: MAX_RETENTION_SECS + 1,
+                ..QueueProps::default()
+            },
+            QueueProps {
+                dead_letter: Some(DeadLetter {
+                    max_receive_count: 0,
+                }),
+                ..QueueProps::default()
+            },
+            QueueProps {
+                dead_letter: Some(DeadLetter {
+                    max_receive_count: 1001,
+                }),
+                ..QueueProps::default()
+            },
+        ];
+        for props in cases {
+            let mut stack = stack();
+            let err = Queue::new(&mut stack, "Ingest", props).unwrap_err();
+            assert!(
+                matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Ingest"),
+                "{err}"
+            );
+            assert!(stack.synth().unwrap().template.resources.is_empty());
+        }
+        let mut stack = stack();
+        let edge = QueueProps {
+            visibility_timeout_secs: 43_200,
+            retention_secs: 60,
+            dead_letter: Some(DeadLetter {
+                max_receive_count: 1000,
+            }),
+            ..QueueProps::default()
+        };
+        assert!(Queue::new(&mut stack, "Ingest", edge).is_ok());
+    }
+
+    #[test]
+    fn logical_ids_and_template_bytes_are_stable_across_stacks() {
+        let build = || {
+            let mut stack = stack();
+            let queue = Queue::new(&mut stack, "ingest-queue", QueueProps::default()).unwrap();
+            let role = worker(&mut stack);
+            queue.grant_consume(&mut stack, &role).unwrap();
+            (queue, stack.synth().unwrap())
+        };
+        let (qa, a) = build();
+        let (qb, b) = build();
+        assert_eq!(qa, qb);
+        assert_eq!(qa.logical_id, "IngestQueue");
+        assert_eq!(qa.policy_id, "IngestQueuePolicy");
+        assert_eq!(a.template.to_json().unwrap(), b.template.to_json().unwrap());
     }
 }

@@ -49,7 +49,8 @@ impl Role {
     /// # Errors
     /// As [`Stack::add`].
     pub fn new(stack: &mut Stack, path: &str, props: RoleProps) -> Result<Self, SynthError> {
-        let mut trust = Statement::allow([props.assume_action.clone()], Vec::new()).with_principal(props.assumed_by);
+        let mut trust = Statement::allow([props.assume_action.clone()], Vec::new())
+            .with_principal(props.assumed_by);
         for (operator, key, value) in props.trust_conditions {
             trust = trust.with_condition(&operator, &key, value);
         }
@@ -86,13 +87,210 @@ impl Role {
     /// # Errors
     /// [`SynthError::InvalidConstruct`] if an action does support resources: those must be
     /// granted on exact ARNs through the owning construct.
-    pub fn grant_resourceless(&self, stack: &mut Stack, sid: &str, actions: &[&str]) -> Result<(), SynthError> {
+    pub fn grant_resourceless(
+        &self,
+        stack: &mut Stack,
+        sid: &str,
+        actions: &[&str],
+    ) -> Result<(), SynthError> {
+        if actions.is_empty() {
+            return Err(SynthError::InvalidConstruct {
+                construct: self.logical_id.clone(),
+                reason: format!("statement `{sid}` grants no action"),
+            });
+        }
         if let Some(action) = actions.iter().find(|a| !RESOURCELESS_ACTIONS.contains(a)) {
             return Err(SynthError::InvalidConstruct {
                 construct: self.logical_id.clone(),
-                reason: format!("`{action}` supports resource-level permissions; grant it on exact ARNs"),
+                reason: format!(
+                    "`{action}` supports resource-level permissions; grant it on exact ARNs"
+                ),
             });
         }
-        stack.add_statement(&self.logical_id, Statement::allow(actions.iter().copied(), vec!["*".into()]).with_sid(sid))
+        stack.add_statement(
+            &self.logical_id,
+            Statement::allow(actions.iter().copied(), vec!["*".into()]).with_sid(sid),
+        )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn stack() -> Stack {
+        Stack::new("test-stack", "test").unwrap()
+    }
+
+    fn worker(stack: &mut Stack) -> Role {
+        Role::new(
+            stack,
+            "Worker",
+            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
+        )
+        .unwrap()
+    }
+
+    fn statements(stack: &Stack, role: &Role) -> Vec<Value> {
+        stack
+            .statements(&role.logical_id)
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn role_trusts_only_the_given_service_and_has_no_managed_policies() {
+        let mut stack = stack();
+        let role = worker(&mut stack);
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&role.logical_id];
+        assert_eq!(r.resource_type, "AWS::IAM::Role");
+        assert_eq!(
+            r.property("AssumeRolePolicyDocument"),
+            Some(&json!({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": ["sts:AssumeRole"]}]
+            }))
+        );
+        assert_eq!(r.property("Description"), Some(&json!("test worker")));
+        assert_eq!(r.property("ManagedPolicyArns"), None);
+        assert_eq!(r.property("Policies"), None, "no grants, no inline policy");
+        assert_eq!(synth.report.unsuppressed_errors().count(), 0);
+    }
+
+    #[test]
+    fn trust_conditions_and_web_identity_are_written_to_the_trust_statement() {
+        let mut stack = stack();
+        let props = RoleProps {
+            assumed_by: Principal::Federated(Expr::sub(
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com",
+            )),
+            trust_conditions: vec![(
+                "StringEquals".into(),
+                "token.actions.githubusercontent.com:aud".into(),
+                "sts.amazonaws.com".into(),
+            )],
+            assume_action: "sts:AssumeRoleWithWebIdentity".into(),
+            description: "deploy".into(),
+            max_session_duration: Some(3600),
+        };
+        let role = Role::new(&mut stack, "Deploy", props).unwrap();
+        let r = stack.resource(&role.logical_id).unwrap();
+        assert_eq!(
+            r.property("AssumeRolePolicyDocument.Statement.0"),
+            Some(&json!({
+                "Effect": "Allow",
+                "Principal": {"Federated": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com"}},
+                "Action": ["sts:AssumeRoleWithWebIdentity"],
+                "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}
+            }))
+        );
+        assert_eq!(r.property("MaxSessionDuration"), Some(&json!(3600)));
+    }
+
+    #[test]
+    fn grant_resourceless_accepts_detect_labels_in_a_statement_of_its_own() {
+        let mut stack = stack();
+        let role = worker(&mut stack);
+        role.add_to_policy(
+            &mut stack,
+            Statement::allow(["s3:GetObject"], vec![Expr::sub("${Input.Arn}/*")])
+                .with_sid("InputRead"),
+        )
+        .unwrap();
+        role.grant_resourceless(&mut stack, "Rekognition", &["rekognition:DetectLabels"])
+            .unwrap();
+        let granted = statements(&stack, &role);
+        assert_eq!(granted.len(), 2);
+        assert_eq!(
+            granted[1],
+            json!({"Sid": "Rekognition", "Effect": "Allow", "Action": ["rekognition:DetectLabels"], "Resource": ["*"]})
+        );
+        assert_eq!(
+            granted[0]["Resource"],
+            json!([{"Fn::Sub": "${Input.Arn}/*"}]),
+            "other grants keep their ARNs"
+        );
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&role.logical_id]
+                .property("Policies.0.PolicyDocument.Statement.1.Resource"),
+            Some(&json!(["*"]))
+        );
+        assert!(
+            !synth
+                .report
+                .findings
+                .iter()
+                .any(|f| f.rule.starts_with("IAM-")),
+            "{:?}",
+            synth.report.findings
+        );
+    }
+
+    #[test]
+    fn grant_resourceless_rejects_actions_that_support_resources() {
+        let mut stack = stack();
+        let role = worker(&mut stack);
+        for actions in [
+            &["s3:GetObject"][..],
+            &["rekognition:DetectLabels", "s3:GetObject"][..],
+            &["rekognition:*"][..],
+        ] {
+            let err = role
+                .grant_resourceless(&mut stack, "Bad", actions)
+                .unwrap_err();
+            assert!(
+                matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Worker"),
+                "{err}"
+            );
+        }
+        assert!(
+            stack.statements(&role.logical_id).is_empty(),
+            "nothing is granted when an action is refused"
+        );
+    }
+
+    #[test]
+    fn a_wildcard_resource_added_by_hand_is_reported_and_suppressible() {
+        let mut stack = stack();
+        let role = worker(&mut stack);
+        role.add_to_policy(
+            &mut stack,
+            Statement::allow(["s3:GetObject"], vec!["*".into()]).with_sid("Everything"),
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        let rules: Vec<&str> = synth
+            .report
+            .unsuppressed_errors()
+            .map(|f| f.rule.as_str())
+            .collect();
+        assert_eq!(rules, vec!["IAM-WILDCARD-RESOURCE"]);
+
+        let reason = "a temporary grant while the bucket is migrated";
+        stack
+            .suppress(&role.logical_id, "IAM-WILDCARD-RESOURCE", reason)
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(synth.report.unsuppressed_errors().count(), 0);
+        assert_eq!(
+            synth.template.resources[&role.logical_id].metadata["checkov"],
+            json!({"skip": [{"id": "CKV_AWS_111", "comment": reason}, {"id": "CKV_AWS_355", "comment": reason}]})
+        );
+    }
+
+    #[test]
+    fn arn_refers_to_the_role() {
+        let mut stack = stack();
+        let role = worker(&mut stack);
+        assert_eq!(
+            role.arn().to_json(),
+            json!({"Fn::GetAtt": ["Worker", "Arn"]})
+        );
     }
 }

@@ -7,8 +7,8 @@ use crate::error::SynthError;
 use crate::iam::Statement;
 use crate::intrinsic::Expr;
 use crate::resources::dynamodb::{
-    AttributeDefinition, CfnTable, GlobalSecondaryIndex, KeySchema, PointInTimeRecoverySpecification, Projection,
-    SseSpecification, TimeToLiveSpecification,
+    AttributeDefinition, CfnTable, GlobalSecondaryIndex, KeySchema,
+    PointInTimeRecoverySpecification, Projection, SseSpecification, TimeToLiveSpecification,
 };
 use crate::stack::Stack;
 
@@ -45,7 +45,10 @@ pub struct Attribute {
 impl Attribute {
     /// A key attribute.
     pub fn new(name: &str, attribute_type: AttributeType) -> Self {
-        Attribute { name: name.to_owned(), attribute_type }
+        Attribute {
+            name: name.to_owned(),
+            attribute_type,
+        }
     }
 }
 
@@ -102,9 +105,15 @@ pub struct Table {
 }
 
 fn key_schema(partition: &Attribute, sort: Option<&Attribute>) -> Vec<KeySchema> {
-    let mut keys = vec![KeySchema { attribute_name: partition.name.clone(), key_type: "HASH".into() }];
+    let mut keys = vec![KeySchema {
+        attribute_name: partition.name.clone(),
+        key_type: "HASH".into(),
+    }];
     if let Some(sort) = sort {
-        keys.push(KeySchema { attribute_name: sort.name.clone(), key_type: "RANGE".into() });
+        keys.push(KeySchema {
+            attribute_name: sort.name.clone(),
+            key_type: "RANGE".into(),
+        });
     }
     keys
 }
@@ -118,7 +127,10 @@ impl Table {
     pub fn new(stack: &mut Stack, path: &str, props: TableProps) -> Result<Self, SynthError> {
         let mut definitions: Vec<AttributeDefinition> = Vec::new();
         let mut define = |a: &Attribute| {
-            let def = AttributeDefinition { attribute_name: a.name.clone(), attribute_type: a.attribute_type.code().into() };
+            let def = AttributeDefinition {
+                attribute_name: a.name.clone(),
+                attribute_type: a.attribute_type.code().into(),
+            };
             if !definitions.contains(&def) {
                 definitions.push(def);
             }
@@ -142,23 +154,41 @@ impl Table {
                     index_name: gsi.index_name.clone(),
                     key_schema: key_schema(&gsi.partition_key, gsi.sort_key.as_ref()),
                     projection: match &gsi.non_key_attributes {
-                        None => Projection { projection_type: "ALL".into(), non_key_attributes: None },
-                        Some(attrs) => Projection { projection_type: "INCLUDE".into(), non_key_attributes: Some(attrs.clone()) },
+                        None => Projection {
+                            projection_type: "ALL".into(),
+                            non_key_attributes: None,
+                        },
+                        Some(attrs) => Projection {
+                            projection_type: "INCLUDE".into(),
+                            non_key_attributes: Some(attrs.clone()),
+                        },
                     },
                 })
                 .collect(),
-            time_to_live_specification: props
-                .ttl_attribute
-                .map(|attribute_name| TimeToLiveSpecification { attribute_name, enabled: true }),
+            time_to_live_specification: props.ttl_attribute.map(|attribute_name| {
+                TimeToLiveSpecification {
+                    attribute_name,
+                    enabled: true,
+                }
+            }),
             point_in_time_recovery_specification: Some(PointInTimeRecoverySpecification {
                 point_in_time_recovery_enabled: props.point_in_time_recovery,
             }),
-            sse_specification: Some(SseSpecification { sse_enabled: true, sse_type: Some("KMS".into()), kms_master_key_id: None }),
+            sse_specification: Some(SseSpecification {
+                sse_enabled: true,
+                sse_type: Some("KMS".into()),
+                kms_master_key_id: None,
+            }),
             deletion_protection_enabled: Some(retained),
         };
         let logical_id = stack.add(path, &cfn)?;
-        stack.resource_mut(&logical_id)?.apply_removal_policy(props.removal_policy.deletion_policy());
-        Ok(Table { logical_id, has_indexes: !props.global_secondary_indexes.is_empty() })
+        stack
+            .resource_mut(&logical_id)?
+            .apply_removal_policy(props.removal_policy.deletion_policy());
+        Ok(Table {
+            logical_id,
+            has_indexes: !props.global_secondary_indexes.is_empty(),
+        })
     }
 
     /// `{"Ref": table}`: the table name.
@@ -184,8 +214,16 @@ impl Table {
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant(&self, stack: &mut Stack, role: &Role, verb: &str, actions: &[&str], with_indexes: bool) -> Result<(), SynthError> {
-        let statement = Statement::allow(actions.iter().copied(), self.arns(with_indexes)).with_sid(sid(&[&self.logical_id, verb]));
+    pub fn grant(
+        &self,
+        stack: &mut Stack,
+        role: &Role,
+        verb: &str,
+        actions: &[&str],
+        with_indexes: bool,
+    ) -> Result<(), SynthError> {
+        let statement = Statement::allow(actions.iter().copied(), self.arns(with_indexes))
+            .with_sid(sid(&[&self.logical_id, verb]));
         role.add_to_policy(stack, statement)
     }
 
@@ -194,7 +232,17 @@ impl Table {
     /// # Errors
     /// As [`Stack::add_statement`].
     pub fn grant_read_data(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
-        self.grant(stack, role, "Read", &["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"], true)
+        self.grant(
+            stack,
+            role,
+            "Read",
+            &[
+                "dynamodb:GetItem",
+                "dynamodb:BatchGetItem",
+                "dynamodb:Query",
+            ],
+            true,
+        )
     }
 
     /// Grants item writes: `PutItem`, `UpdateItem`, `GetItem` (no deletes).
@@ -202,7 +250,17 @@ impl Table {
     /// # Errors
     /// As [`Stack::add_statement`].
     pub fn grant_write_data(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
-        self.grant(stack, role, "Write", &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"], false)
+        self.grant(
+            stack,
+            role,
+            "Write",
+            &[
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:GetItem",
+            ],
+            false,
+        )
     }
 
     /// Grants `PutItem` only: for append-only tables such as an audit trail, written with
@@ -212,5 +270,340 @@ impl Table {
     /// As [`Stack::add_statement`].
     pub fn grant_append(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
         self.grant(stack, role, "Append", &["dynamodb:PutItem"], false)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::constructs::role::RoleProps;
+    use crate::stack::SynthesizedStack;
+    use crate::template::DeletionPolicy;
+
+    fn stack() -> Stack {
+        Stack::new("test-stack", "test").unwrap()
+    }
+
+    fn props() -> TableProps {
+        TableProps::new(Attribute::new("pk", AttributeType::String))
+    }
+
+    fn with_index() -> TableProps {
+        TableProps {
+            sort_key: Some(Attribute::new("sk", AttributeType::String)),
+            global_secondary_indexes: vec![GlobalSecondaryIndexProps {
+                index_name: "by-status".into(),
+                partition_key: Attribute::new("status", AttributeType::String),
+                sort_key: Some(Attribute::new("sk", AttributeType::String)),
+                non_key_attributes: None,
+            }],
+            ..props()
+        }
+    }
+
+    fn worker(stack: &mut Stack) -> Role {
+        Role::new(
+            stack,
+            "Worker",
+            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
+        )
+        .unwrap()
+    }
+
+    fn statements(stack: &Stack, role: &Role) -> Vec<Value> {
+        stack
+            .statements(&role.logical_id)
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .collect()
+    }
+
+    fn unsuppressed(synth: &SynthesizedStack) -> Vec<(String, String)> {
+        synth
+            .report
+            .unsuppressed_errors()
+            .map(|f| (f.logical_id.clone(), f.rule.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_on_demand_with_ttl_pitr_and_sse() {
+        let mut stack = stack();
+        let table = Table::new(&mut stack, "Results", props()).unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&table.logical_id];
+        assert_eq!(r.resource_type, "AWS::DynamoDB::Table");
+        assert_eq!(r.property("BillingMode"), Some(&json!("PAY_PER_REQUEST")));
+        assert_eq!(
+            r.property("TimeToLiveSpecification"),
+            Some(&json!({"AttributeName": "expires_at", "Enabled": true}))
+        );
+        assert_eq!(
+            r.property("PointInTimeRecoverySpecification"),
+            Some(&json!({"PointInTimeRecoveryEnabled": true}))
+        );
+        assert_eq!(
+            r.property("SSESpecification"),
+            Some(&json!({"SSEEnabled": true, "SSEType": "KMS"}))
+        );
+        assert_eq!(
+            r.property("KeySchema"),
+            Some(&json!([{"AttributeName": "pk", "KeyType": "HASH"}]))
+        );
+        assert_eq!(
+            r.property("AttributeDefinitions"),
+            Some(&json!([{"AttributeName": "pk", "AttributeType": "S"}]))
+        );
+        assert_eq!(r.property("GlobalSecondaryIndexes"), None);
+    }
+
+    #[test]
+    fn retained_table_has_deletion_protection() {
+        let mut stack = stack();
+        let table = Table::new(&mut stack, "Results", props()).unwrap();
+        let r = stack.resource(&table.logical_id).unwrap();
+        assert_eq!(r.property("DeletionProtectionEnabled"), Some(&json!(true)));
+        assert_eq!(
+            (r.deletion_policy, r.update_replace_policy),
+            (Some(DeletionPolicy::Retain), Some(DeletionPolicy::Retain))
+        );
+    }
+
+    #[test]
+    fn destroyed_table_has_no_deletion_protection() {
+        let mut stack = stack();
+        let table = Table::new(
+            &mut stack,
+            "Results",
+            TableProps {
+                removal_policy: RemovalPolicy::Destroy,
+                ..props()
+            },
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&table.logical_id];
+        assert_eq!(r.property("DeletionProtectionEnabled"), Some(&json!(false)));
+        assert_eq!(
+            (r.deletion_policy, r.update_replace_policy),
+            (Some(DeletionPolicy::Delete), Some(DeletionPolicy::Delete))
+        );
+        assert!(
+            !synth
+                .report
+                .findings
+                .iter()
+                .any(|f| f.rule == "DDB-DELETION-PROTECTION")
+        );
+    }
+
+    #[test]
+    fn default_table_passes_every_error_rule() {
+        let mut stack = stack();
+        Table::new(&mut stack, "Results", with_index()).unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(unsuppressed(&synth), Vec::<(String, String)>::new());
+    }
+
+    #[test]
+    fn pitr_opt_out_is_reported_and_can_be_suppressed() {
+        let mut stack = stack();
+        let table = Table::new(
+            &mut stack,
+            "Cache",
+            TableProps {
+                point_in_time_recovery: false,
+                ..props()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            stack
+                .resource(&table.logical_id)
+                .unwrap()
+                .property("PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled"),
+            Some(&json!(false))
+        );
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            unsuppressed(&synth),
+            vec![("Cache".to_owned(), "DDB-PITR".to_owned())]
+        );
+
+        let reason = "a cache that is rebuilt from the source of truth";
+        stack
+            .suppress(&table.logical_id, "DDB-PITR", reason)
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(unsuppressed(&synth), Vec::<(String, String)>::new());
+        let meta = &synth.template.resources[&table.logical_id].metadata;
+        assert_eq!(
+            meta["argus"]["suppressions"],
+            json!([{"id": "DDB-PITR", "reason": reason}])
+        );
+        assert_eq!(
+            meta["checkov"]["skip"],
+            json!([{"id": "CKV_AWS_28", "comment": reason}])
+        );
+    }
+
+    #[test]
+    fn ttl_can_be_turned_off() {
+        let mut stack = stack();
+        let table = Table::new(
+            &mut stack,
+            "Results",
+            TableProps {
+                ttl_attribute: None,
+                ..props()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            stack
+                .resource(&table.logical_id)
+                .unwrap()
+                .property("TimeToLiveSpecification"),
+            None
+        );
+    }
+
+    #[test]
+    fn key_attributes_are_defined_once_and_indexes_project_as_asked() {
+        let mut stack = stack();
+        let mut props = with_index();
+        props
+            .global_secondary_indexes
+            .push(GlobalSecondaryIndexProps {
+                index_name: "by-time".into(),
+                partition_key: Attribute::new("day", AttributeType::Number),
+                sort_key: None,
+                non_key_attributes: Some(vec!["status".into()]),
+            });
+        let table = Table::new(&mut stack, "Results", props).unwrap();
+        let r = stack.resource(&table.logical_id).unwrap();
+        assert_eq!(
+            r.property("AttributeDefinitions"),
+            Some(&json!([
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": "status", "AttributeType": "S"},
+                {"AttributeName": "day", "AttributeType": "N"}
+            ]))
+        );
+        assert_eq!(
+            r.property("KeySchema"),
+            Some(
+                &json!([{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+            )
+        );
+        assert_eq!(
+            r.property("GlobalSecondaryIndexes"),
+            Some(&json!([
+                {
+                    "IndexName": "by-status",
+                    "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                    "Projection": {"ProjectionType": "ALL"}
+                },
+                {
+                    "IndexName": "by-time",
+                    "KeySchema": [{"AttributeName": "day", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status"]}
+                }
+            ]))
+        );
+    }
+
+    #[test]
+    fn grant_read_data_covers_the_table_only_when_it_has_no_index() {
+        let mut stack = stack();
+        let table = Table::new(&mut stack, "Results", props()).unwrap();
+        let role = worker(&mut stack);
+        table.grant_read_data(&mut stack, &role).unwrap();
+        assert_eq!(
+            statements(&stack, &role),
+            vec![json!({
+                "Sid": "ResultsRead",
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"],
+                "Resource": [{"Fn::GetAtt": ["Results", "Arn"]}]
+            })]
+        );
+    }
+
+    #[test]
+    fn grant_read_data_covers_the_indexes_of_a_table_that_has_them() {
+        let mut stack = stack();
+        let table = Table::new(&mut stack, "Results", with_index()).unwrap();
+        let role = worker(&mut stack);
+        table.grant_read_data(&mut stack, &role).unwrap();
+        let granted = statements(&stack, &role);
+        assert_eq!(granted.len(), 1);
+        assert_eq!(
+            granted[0]["Resource"],
+            json!([{"Fn::GetAtt": ["Results", "Arn"]}, {"Fn::Sub": "${Results.Arn}/index/*"}])
+        );
+    }
+
+    #[test]
+    fn grant_write_data_never_deletes_and_skips_indexes() {
+        let mut stack = stack();
+        let table = Table::new(&mut stack, "Results", with_index()).unwrap();
+        let role = worker(&mut stack);
+        table.grant_write_data(&mut stack, &role).unwrap();
+        let granted = statements(&stack, &role);
+        assert_eq!(
+            granted,
+            vec![json!({
+                "Sid": "ResultsWrite",
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"],
+                "Resource": [{"Fn::GetAtt": ["Results", "Arn"]}]
+            })]
+        );
+        assert!(!granted[0].to_string().contains("DeleteItem"));
+    }
+
+    #[test]
+    fn grant_append_allows_only_put_item() {
+        let mut stack = stack();
+        let table = Table::new(&mut stack, "Audit", props()).unwrap();
+        let role = worker(&mut stack);
+        table.grant_append(&mut stack, &role).unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.template.resources[&role.logical_id]
+                .property("Policies.0.PolicyDocument.Statement"),
+            Some(&json!([{
+                "Sid": "AuditAppend",
+                "Effect": "Allow",
+                "Action": ["dynamodb:PutItem"],
+                "Resource": [{"Fn::GetAtt": ["Audit", "Arn"]}]
+            }]))
+        );
+    }
+
+    #[test]
+    fn logical_ids_and_template_bytes_are_stable_across_stacks() {
+        let build = || {
+            let mut stack = stack();
+            let table = Table::new(&mut stack, "results-table", with_index()).unwrap();
+            let role = worker(&mut stack);
+            table.grant_read_data(&mut stack, &role).unwrap();
+            (
+                table.logical_id,
+                stack.synth().unwrap().template.to_json().unwrap(),
+            )
+        };
+        let (id_a, json_a) = build();
+        let (id_b, json_b) = build();
+        assert_eq!(
+            (id_a.as_str(), id_b.as_str()),
+            ("ResultsTable", "ResultsTable")
+        );
+        assert_eq!(json_a, json_b);
     }
 }

@@ -49,15 +49,31 @@ impl Topic {
             TopicKey::AwsManaged => Expr::str("alias/aws/sns"),
             TopicKey::Key(key) => key,
         };
-        let logical_id =
-            stack.add(path, &CfnTopic { topic_name: None, display_name: props.display_name, kms_master_key_id: Some(key) })?;
+        let logical_id = stack.add(
+            path,
+            &CfnTopic {
+                topic_name: None,
+                display_name: props.display_name,
+                kms_master_key_id: Some(key),
+            },
+        )?;
         let policy_id = stack.add(
             &format!("{path}/Policy"),
-            &CfnTopicPolicy { topics: vec![Expr::reference(&logical_id)], policy_document: PolicyDocument::new(Vec::new()) },
+            &CfnTopicPolicy {
+                topics: vec![Expr::reference(&logical_id)],
+                policy_document: PolicyDocument::new(Vec::new()),
+            },
         )?;
         stack.register_policy(&policy_id, PolicySlot::Property("PolicyDocument"));
-        let topic = Topic { logical_id, policy_id, path: path.to_owned() };
-        stack.add_statement(&topic.policy_id, Statement::deny_insecure_transport(&["sns:Publish"], vec![topic.arn()]))?;
+        let topic = Topic {
+            logical_id,
+            policy_id,
+            path: path.to_owned(),
+        };
+        stack.add_statement(
+            &topic.policy_id,
+            Statement::deny_insecure_transport(&["sns:Publish"], vec![topic.arn()]),
+        )?;
         Ok(topic)
     }
 
@@ -71,7 +87,11 @@ impl Topic {
     /// # Errors
     /// As [`Stack::add_statement`].
     pub fn grant_publish(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
-        role.add_to_policy(stack, Statement::allow(["sns:Publish"], vec![self.arn()]).with_sid(sid(&[&self.logical_id, "Publish"])))
+        role.add_to_policy(
+            stack,
+            Statement::allow(["sns:Publish"], vec![self.arn()])
+                .with_sid(sid(&[&self.logical_id, "Publish"])),
+        )
     }
 
     /// Lets CloudWatch alarms of this account publish to the topic.
@@ -82,7 +102,11 @@ impl Topic {
         let statement = Statement::allow(["sns:Publish"], vec![self.arn()])
             .with_sid("AllowCloudWatchAlarms")
             .with_principal(Principal::Service("cloudwatch.amazonaws.com".into()))
-            .with_condition("StringEquals", "aws:SourceAccount", Expr::pseudo(Pseudo::AccountId));
+            .with_condition(
+                "StringEquals",
+                "aws:SourceAccount",
+                Expr::pseudo(Pseudo::AccountId),
+            );
         stack.add_statement(&self.policy_id, statement)
     }
 
@@ -91,13 +115,222 @@ impl Topic {
     ///
     /// # Errors
     /// As [`Stack::add`]; [`SynthError::InvalidConstruct`] for an address without `@`.
-    pub fn add_email_subscription(&self, stack: &mut Stack, index: usize, email: &str) -> Result<String, SynthError> {
+    pub fn add_email_subscription(
+        &self,
+        stack: &mut Stack,
+        index: usize,
+        email: &str,
+    ) -> Result<String, SynthError> {
         if !email.contains('@') {
-            return Err(SynthError::InvalidConstruct { construct: self.path.clone(), reason: format!("`{email}` is not an e-mail address") });
+            return Err(SynthError::InvalidConstruct {
+                construct: self.path.clone(),
+                reason: format!("`{email}` is not an e-mail address"),
+            });
         }
         stack.add(
             &format!("{}/EmailSubscription{}", self.path, index + 1),
-            &CfnSubscription { topic_arn: self.arn(), protocol: "email".into(), endpoint: email.into() },
+            &CfnSubscription {
+                topic_arn: self.arn(),
+                protocol: "email".into(),
+                endpoint: email.into(),
+            },
         )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::constructs::role::RoleProps;
+
+    fn stack() -> Stack {
+        Stack::new("test-stack", "test").unwrap()
+    }
+
+    fn worker(stack: &mut Stack) -> Role {
+        Role::new(
+            stack,
+            "Worker",
+            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn topic_is_encrypted_with_the_aws_managed_sns_key() {
+        let mut stack = stack();
+        let topic = Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&topic.logical_id];
+        assert_eq!(r.resource_type, "AWS::SNS::Topic");
+        assert_eq!(r.property("KmsMasterKeyId"), Some(&json!("alias/aws/sns")));
+    }
+
+    #[test]
+    fn a_customer_managed_key_replaces_the_aws_managed_one() {
+        let mut stack = stack();
+        let props = TopicProps {
+            display_name: Some("Argus".into()),
+            key: TopicKey::Key(Expr::get_att("AlarmKey", "Arn")),
+        };
+        let topic = Topic::new(&mut stack, "Alerts", props).unwrap();
+        let r = stack.resource(&topic.logical_id).unwrap();
+        assert_eq!(
+            r.property("KmsMasterKeyId"),
+            Some(&json!({"Fn::GetAtt": ["AlarmKey", "Arn"]}))
+        );
+        assert_eq!(r.property("DisplayName"), Some(&json!("Argus")));
+    }
+
+    #[test]
+    fn topic_policy_denies_publishing_without_tls() {
+        let mut stack = stack();
+        let topic = Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
+        assert_eq!(topic.policy_id, "AlertsPolicy");
+        let synth = stack.synth().unwrap();
+        let policy = &synth.template.resources[&topic.policy_id];
+        assert_eq!(policy.resource_type, "AWS::SNS::TopicPolicy");
+        assert_eq!(policy.property("Topics"), Some(&json!([{"Ref": "Alerts"}])));
+        assert_eq!(
+            policy.property("PolicyDocument.Statement"),
+            Some(&json!([{
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["sns:Publish"],
+                "Resource": [{"Ref": "Alerts"}],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}
+            }]))
+        );
+    }
+
+    #[test]
+    fn default_topic_passes_every_error_rule() {
+        let mut stack = stack();
+        Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
+        let synth = stack.synth().unwrap();
+        assert_eq!(
+            synth.report.unsuppressed_errors().count(),
+            0,
+            "{:?}",
+            synth.report.findings
+        );
+        assert!(
+            !synth
+                .report
+                .findings
+                .iter()
+                .any(|f| f.rule.starts_with("SNS-"))
+        );
+    }
+
+    #[test]
+    fn removing_the_key_is_reported() {
+        let mut stack = stack();
+        let topic = Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
+        assert!(
+            stack
+                .resource_mut(&topic.logical_id)
+                .unwrap()
+                .add_property_deletion_override("KmsMasterKeyId")
+                .unwrap()
+        );
+        let synth = stack.synth().unwrap();
+        let rules: Vec<&str> = synth
+            .report
+            .unsuppressed_errors()
+            .map(|f| f.rule.as_str())
+            .collect();
+        assert_eq!(rules, vec!["SNS-ENCRYPTION"]);
+    }
+
+    #[test]
+    fn grant_publish_allows_sns_publish_on_the_topic_only() {
+        let mut stack = stack();
+        let topic = Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
+        let role = worker(&mut stack);
+        topic.grant_publish(&mut stack, &role).unwrap();
+        let granted: Vec<Value> = stack
+            .statements(&role.logical_id)
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .collect();
+        assert_eq!(
+            granted,
+            vec![json!({
+                "Sid": "AlertsPublish",
+                "Effect": "Allow",
+                "Action": ["sns:Publish"],
+                "Resource": [{"Ref": "Alerts"}]
+            })]
+        );
+        assert_eq!(
+            stack.statements(&topic.policy_id).len(),
+            1,
+            "grants do not touch the topic policy"
+        );
+    }
+
+    #[test]
+    fn cloudwatch_alarms_may_publish_only_from_this_account() {
+        let mut stack = stack();
+        let topic = Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
+        topic.allow_cloudwatch_alarms(&mut stack).unwrap();
+        let synth = stack.synth().unwrap();
+        let statements = synth.template.resources[&topic.policy_id]
+            .property("PolicyDocument.Statement")
+            .unwrap();
+        assert_eq!(
+            statements[1],
+            json!({
+                "Sid": "AllowCloudWatchAlarms",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["sns:Publish"],
+                "Resource": [{"Ref": "Alerts"}],
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+            })
+        );
+    }
+
+    #[test]
+    fn email_subscriptions_are_numbered_and_need_an_address() {
+        let mut stack = stack();
+        let topic = Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
+        let id = topic
+            .add_email_subscription(&mut stack, 0, "ops@example.com")
+            .unwrap();
+        assert_eq!(id, "AlertsEmailSubscription1");
+        let r = stack.resource(&id).unwrap();
+        assert_eq!(r.resource_type, "AWS::SNS::Subscription");
+        assert_eq!(r.property("TopicArn"), Some(&json!({"Ref": "Alerts"})));
+        assert_eq!(r.property("Protocol"), Some(&json!("email")));
+        assert_eq!(r.property("Endpoint"), Some(&json!("ops@example.com")));
+        let err = topic
+            .add_email_subscription(&mut stack, 1, "not-an-address")
+            .unwrap_err();
+        assert!(
+            matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Alerts"),
+            "{err}"
+        );
+        assert!(stack.resource("AlertsEmailSubscription2").is_none());
+    }
+
+    #[test]
+    fn logical_ids_and_template_bytes_are_stable_across_stacks() {
+        let build = || {
+            let mut stack = stack();
+            let topic = Topic::new(&mut stack, "alerts", TopicProps::default()).unwrap();
+            topic.allow_cloudwatch_alarms(&mut stack).unwrap();
+            (topic, stack.synth().unwrap().template.to_json().unwrap())
+        };
+        let (a, json_a) = build();
+        let (b, json_b) = build();
+        assert_eq!(a, b);
+        assert_eq!(a.logical_id, "Alerts");
+        assert_eq!(json_a, json_b);
     }
 }

@@ -55,7 +55,10 @@ pub struct Rule {
 
 impl fmt::Debug for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Rule").field("id", &self.id).field("severity", &self.severity).finish()
+        f.debug_struct("Rule")
+            .field("id", &self.id)
+            .field("severity", &self.severity)
+            .finish()
     }
 }
 
@@ -88,14 +91,16 @@ pub struct Finding {
 /// Everything the rule pack found in one or more stacks.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct RuleReport {
-    /// Findings, ordered by stack, logical ID and rule.
+    /// Findings, ordered by stack, then logical ID, then the rule's place in [`RULES`].
     pub findings: Vec<Finding>,
 }
 
 impl RuleReport {
     /// Errors that are not suppressed: each one fails synth.
     pub fn unsuppressed_errors(&self) -> impl Iterator<Item = &Finding> {
-        self.findings.iter().filter(|f| f.severity == Severity::Error && f.suppressed.is_none())
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error && f.suppressed.is_none())
     }
 
     /// Adds the findings of another report.
@@ -113,7 +118,13 @@ impl RuleReport {
                     Some(reason) => format!("suppressed: {reason}"),
                     None => f.message.clone(),
                 };
-                [f.severity.to_string(), f.stack.clone(), f.logical_id.clone(), f.rule.clone(), status]
+                [
+                    f.severity.to_string(),
+                    f.stack.clone(),
+                    f.logical_id.clone(),
+                    f.rule.clone(),
+                    status,
+                ]
             })
             .collect();
         let header = ["SEVERITY", "STACK", "RESOURCE", "RULE", "DETAIL"].map(str::to_owned);
@@ -155,14 +166,23 @@ pub fn check(
 ) -> RuleReport {
     let mut findings = Vec::new();
     for (logical_id, resource) in &template.resources {
-        for rule in RULES.iter().filter(|r| r.resource_type == resource.resource_type) {
-            let Some(message) = (rule.check)(template, logical_id, resource) else { continue };
+        for rule in RULES
+            .iter()
+            .filter(|r| r.resource_type == resource.resource_type)
+        {
+            let Some(message) = (rule.check)(template, logical_id, resource) else {
+                continue;
+            };
             let suppressed = suppressions
                 .get(logical_id)
                 .and_then(|list| list.iter().find(|s| s.rule == rule.id))
                 .or_else(|| stack_wide.iter().find(|s| s.rule == rule.id))
                 .map(|s| s.reason.clone());
-            let path = resource.metadata.get(PATH_METADATA_KEY).and_then(Value::as_str).unwrap_or(logical_id);
+            let path = resource
+                .metadata
+                .get(PATH_METADATA_KEY)
+                .and_then(Value::as_str)
+                .unwrap_or(logical_id);
             findings.push(Finding {
                 rule: rule.id.to_owned(),
                 severity: rule.severity,

@@ -27,7 +27,13 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "Buckets have default server-side encryption.",
         checkov: &["CKV_AWS_19"],
-        check: |_, _, r| missing(r, "BucketEncryption.ServerSideEncryptionConfiguration.0", "no default encryption"),
+        check: |_, _, r| {
+            missing(
+                r,
+                "BucketEncryption.ServerSideEncryptionConfiguration.0",
+                "no default encryption",
+            )
+        },
     },
     Rule {
         id: "S3-KMS",
@@ -37,7 +43,8 @@ pub static RULES: &[Rule] = &[
         checkov: &["CKV_AWS_145"],
         check: |_, _, r| {
             let algorithm = r.property("BucketEncryption.ServerSideEncryptionConfiguration.0.ServerSideEncryptionByDefault.SSEAlgorithm");
-            (algorithm != Some(&Value::from("aws:kms"))).then(|| "encrypted with SSE-S3, not SSE-KMS".into())
+            (algorithm != Some(&Value::from("aws:kms")))
+                .then(|| "encrypted with SSE-S3, not SSE-KMS".into())
         },
     },
     Rule {
@@ -47,10 +54,18 @@ pub static RULES: &[Rule] = &[
         description: "All four Block Public Access settings are on.",
         checkov: &["CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"],
         check: |_, _, r| {
-            let off: Vec<&str> = ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"]
-                .into_iter()
-                .filter(|k| r.property(&format!("PublicAccessBlockConfiguration.{k}")) != Some(&Value::Bool(true)))
-                .collect();
+            let off: Vec<&str> = [
+                "BlockPublicAcls",
+                "BlockPublicPolicy",
+                "IgnorePublicAcls",
+                "RestrictPublicBuckets",
+            ]
+            .into_iter()
+            .filter(|k| {
+                r.property(&format!("PublicAccessBlockConfiguration.{k}"))
+                    != Some(&Value::Bool(true))
+            })
+            .collect();
             (!off.is_empty()).then(|| format!("public access not blocked: {}", off.join(", ")))
         },
     },
@@ -69,7 +84,8 @@ pub static RULES: &[Rule] = &[
         description: "Versioning is enabled.",
         checkov: &["CKV_AWS_21"],
         check: |_, _, r| {
-            (r.property("VersioningConfiguration.Status") != Some(&Value::from("Enabled"))).then(|| "versioning is off".into())
+            (r.property("VersioningConfiguration.Status") != Some(&Value::from("Enabled")))
+                .then(|| "versioning is off".into())
         },
     },
     Rule {
@@ -79,9 +95,16 @@ pub static RULES: &[Rule] = &[
         description: "Versioned buckets expire noncurrent versions with a lifecycle rule.",
         checkov: &[],
         check: |_, _, r| {
-            let versioned = r.property("VersioningConfiguration.Status") == Some(&Value::from("Enabled"));
-            let rules = r.property("LifecycleConfiguration.Rules").and_then(Value::as_array);
-            let expires = rules.is_some_and(|rules| rules.iter().any(|rule| rule.get("NoncurrentVersionExpiration").is_some()));
+            let versioned =
+                r.property("VersioningConfiguration.Status") == Some(&Value::from("Enabled"));
+            let rules = r
+                .property("LifecycleConfiguration.Rules")
+                .and_then(Value::as_array);
+            let expires = rules.is_some_and(|rules| {
+                rules
+                    .iter()
+                    .any(|rule| rule.get("NoncurrentVersionExpiration").is_some())
+            });
             (versioned && !expires).then(|| "noncurrent versions are kept forever".into())
         },
     },
@@ -91,7 +114,13 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "Server access logs are delivered to a log bucket.",
         checkov: &["CKV_AWS_18"],
-        check: |_, _, r| missing(r, "LoggingConfiguration.DestinationBucketName", "no server access logs"),
+        check: |_, _, r| {
+            missing(
+                r,
+                "LoggingConfiguration.DestinationBucketName",
+                "no server access logs",
+            )
+        },
     },
     Rule {
         id: "S3-ACLS-DISABLED",
@@ -100,8 +129,9 @@ pub static RULES: &[Rule] = &[
         description: "Object ownership is BucketOwnerEnforced (ACLs disabled).",
         checkov: &[],
         check: |_, _, r| {
-            (r.property("OwnershipControls.Rules.0.ObjectOwnership") != Some(&Value::from("BucketOwnerEnforced")))
-                .then(|| "ACLs are not disabled".into())
+            (r.property("OwnershipControls.Rules.0.ObjectOwnership")
+                != Some(&Value::from("BucketOwnerEnforced")))
+            .then(|| "ACLs are not disabled".into())
         },
     },
     Rule {
@@ -120,7 +150,8 @@ pub static RULES: &[Rule] = &[
         description: "Queues are encrypted (SSE-SQS or SSE-KMS).",
         checkov: &[],
         check: |_, _, r| {
-            let sse = r.property("SqsManagedSseEnabled") == Some(&Value::Bool(true)) || r.property("KmsMasterKeyId").is_some();
+            let sse = r.property("SqsManagedSseEnabled") == Some(&Value::Bool(true))
+                || r.property("KmsMasterKeyId").is_some();
             (!sse).then(|| "not encrypted".into())
         },
     },
@@ -148,9 +179,12 @@ pub static RULES: &[Rule] = &[
         checkov: &[],
         check: |t, id, r| {
             let is_dlq = t.resources.values().any(|other| {
-                other.property("RedrivePolicy.deadLetterTargetArn").is_some_and(|arn| refers_to(arn, id))
+                other
+                    .property("RedrivePolicy.deadLetterTargetArn")
+                    .is_some_and(|arn| refers_to(arn, id))
             });
-            (!is_dlq && r.property("RedrivePolicy").is_none()).then(|| "no dead-letter queue".into())
+            (!is_dlq && r.property("RedrivePolicy").is_none())
+                .then(|| "no dead-letter queue".into())
         },
     },
     // SNS
@@ -178,8 +212,9 @@ pub static RULES: &[Rule] = &[
         description: "Point-in-time recovery is on.",
         checkov: &["CKV_AWS_28"],
         check: |_, _, r| {
-            (r.property("PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled") != Some(&Value::Bool(true)))
-                .then(|| "point-in-time recovery is off".into())
+            (r.property("PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled")
+                != Some(&Value::Bool(true)))
+            .then(|| "point-in-time recovery is off".into())
         },
     },
     Rule {
@@ -188,7 +223,13 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::DynamoDB::Table",
         description: "Tables are encrypted with a customer managed KMS key.",
         checkov: &["CKV_AWS_119"],
-        check: |_, _, r| missing(r, "SSESpecification.KMSMasterKeyId", "encrypted with an AWS managed key"),
+        check: |_, _, r| {
+            missing(
+                r,
+                "SSESpecification.KMSMasterKeyId",
+                "encrypted with an AWS managed key",
+            )
+        },
     },
     Rule {
         id: "DDB-DELETION-PROTECTION",
@@ -209,7 +250,13 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Lambda::Function",
         description: "Functions log to their own log group (with retention), in JSON.",
         checkov: &[],
-        check: |_, _, r| missing(r, "LoggingConfig.LogGroup", "logs go to an implicit log group that never expires"),
+        check: |_, _, r| {
+            missing(
+                r,
+                "LoggingConfig.LogGroup",
+                "logs go to an implicit log group that never expires",
+            )
+        },
     },
     Rule {
         id: "LAMBDA-CONCURRENCY",
@@ -225,7 +272,13 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Lambda::Function",
         description: "Asynchronously invoked functions have a dead-letter queue.",
         checkov: &["CKV_AWS_116"],
-        check: |_, _, r| missing(r, "DeadLetterConfig", "no dead-letter queue for asynchronous invocations"),
+        check: |_, _, r| {
+            missing(
+                r,
+                "DeadLetterConfig",
+                "no dead-letter queue for asynchronous invocations",
+            )
+        },
     },
     Rule {
         id: "LAMBDA-VPC",
@@ -261,7 +314,9 @@ pub static RULES: &[Rule] = &[
         description: "SQS event source mappings report batch item failures, so one bad message does not retry the batch.",
         checkov: &[],
         check: |_, _, r| {
-            let types = r.property("FunctionResponseTypes").and_then(Value::as_array);
+            let types = r
+                .property("FunctionResponseTypes")
+                .and_then(Value::as_array);
             let reports = types.is_some_and(|t| t.iter().any(|v| v == "ReportBatchItemFailures"));
             (!reports).then(|| "ReportBatchItemFailures is not set".into())
         },
@@ -283,7 +338,8 @@ pub static RULES: &[Rule] = &[
         checkov: &["CKV_AWS_338"],
         check: |_, _, r| {
             let days = r.property("RetentionInDays").and_then(Value::as_u64);
-            days.is_some_and(|d| d < 365).then(|| format!("kept {} days", days.unwrap_or_default()))
+            days.is_some_and(|d| d < 365)
+                .then(|| format!("kept {} days", days.unwrap_or_default()))
         },
     },
     Rule {
@@ -317,8 +373,24 @@ pub static RULES: &[Rule] = &[
         description: "Allow statements name exact actions (no `*`).",
         checkov: &[],
         check: |_, _, r| {
-            let bad: Vec<String> = allow_statements(r).flat_map(actions).filter(|a| a.contains('*')).collect();
+            let bad: Vec<String> = allow_statements(r)
+                .flat_map(actions)
+                .filter(|a| a.contains('*'))
+                .collect();
             (!bad.is_empty()).then(|| format!("wildcard actions {}", bad.join(", ")))
+        },
+    },
+    Rule {
+        id: "IAM-NOT-ACTION",
+        severity: Severity::Error,
+        resource_type: "AWS::IAM::Role",
+        description: "Allow statements do not use NotAction or NotResource (they grant everything else).",
+        checkov: &[],
+        check: |_, _, r| {
+            let bad = allow_statements(r)
+                .filter(|s| s.get("NotAction").is_some() || s.get("NotResource").is_some())
+                .count();
+            (bad > 0).then(|| format!("{bad} Allow statement(s) with NotAction or NotResource"))
         },
     },
     Rule {
@@ -328,7 +400,8 @@ pub static RULES: &[Rule] = &[
         description: "Roles carry their own least-privilege inline policy, not AWS managed policies.",
         checkov: &[],
         check: |_, _, r| {
-            r.property("ManagedPolicyArns").is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty()))
+            r.property("ManagedPolicyArns")
+                .is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty()))
                 .then(|| "managed policies attached".into())
         },
     },
@@ -352,7 +425,8 @@ pub static RULES: &[Rule] = &[
         description: "Trails write digest files for log file integrity validation.",
         checkov: &["CKV_AWS_36"],
         check: |_, _, r| {
-            (r.property("EnableLogFileValidation") != Some(&Value::Bool(true))).then(|| "log file validation is off".into())
+            (r.property("EnableLogFileValidation") != Some(&Value::Bool(true)))
+                .then(|| "log file validation is off".into())
         },
     },
     Rule {
@@ -379,7 +453,8 @@ pub static RULES: &[Rule] = &[
         description: "Customer managed keys rotate yearly.",
         checkov: &["CKV_AWS_7"],
         check: |_, _, r| {
-            (r.property("EnableKeyRotation") != Some(&Value::Bool(true))).then(|| "key rotation is off".into())
+            (r.property("EnableKeyRotation") != Some(&Value::Bool(true)))
+                .then(|| "key rotation is off".into())
         },
     },
 ];
@@ -391,7 +466,11 @@ fn missing(r: &Resource, path: &str, message: &str) -> Option<String> {
 /// Whether `value` is `{"Ref": id}` or `{"Fn::GetAtt": [id, …]}`.
 fn refers_to(value: &Value, id: &str) -> bool {
     value.get("Ref").and_then(Value::as_str) == Some(id)
-        || value.get("Fn::GetAtt").and_then(|v| v.get(0)).and_then(Value::as_str) == Some(id)
+        || value
+            .get("Fn::GetAtt")
+            .and_then(|v| v.get(0))
+            .and_then(Value::as_str)
+            == Some(id)
 }
 
 /// Passes when a policy resource of `policy_type` whose `target_key` names `id` has a statement
@@ -406,11 +485,17 @@ fn tls_enforced(t: &Template, policy_type: &str, target_key: &str, id: &str) -> 
             Some(target) => refers_to(target, id),
             None => false,
         })
-        .filter_map(|p| p.property("PolicyDocument.Statement").and_then(Value::as_array))
+        .filter_map(|p| {
+            p.property("PolicyDocument.Statement")
+                .and_then(Value::as_array)
+        })
         .flatten()
         .any(|s| {
+            let insecure = s.pointer("/Condition/Bool/aws:SecureTransport");
             s.get("Effect") == Some(&Value::from("Deny"))
-                && s.pointer("/Condition/Bool/aws:SecureTransport") == Some(&Value::from("false"))
+                && s.get("Principal") == Some(&Value::from("*"))
+                && (insecure == Some(&Value::from("false"))
+                    || insecure == Some(&Value::Bool(false)))
         });
     (!enforced).then(|| "requests without TLS are not denied".into())
 }
@@ -420,7 +505,10 @@ fn allow_statements(r: &Resource) -> impl Iterator<Item = &Value> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|p| p.pointer("/PolicyDocument/Statement").and_then(Value::as_array))
+        .filter_map(|p| {
+            p.pointer("/PolicyDocument/Statement")
+                .and_then(Value::as_array)
+        })
         .flatten()
         .filter(|s| s.get("Effect") == Some(&Value::from("Allow")))
 }
@@ -428,7 +516,10 @@ fn allow_statements(r: &Resource) -> impl Iterator<Item = &Value> {
 fn string_list(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_owned))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -439,4 +530,539 @@ fn actions(statement: &Value) -> Vec<String> {
 
 fn resources(statement: &Value) -> Vec<String> {
     string_list(statement.get("Resource"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::iam::{PolicyDocument, Principal, Statement};
+    use crate::intrinsic::Expr;
+    use crate::resources::dynamodb::{
+        AttributeDefinition, CfnTable, KeySchema, PointInTimeRecoverySpecification,
+    };
+    use crate::resources::iam::{CfnRole, InlinePolicy};
+    use crate::resources::lambda::CfnEventSourceMapping;
+    use crate::resources::logs::CfnLogGroup;
+    use crate::resources::s3::{CfnBucket, CfnBucketPolicy, PublicAccessBlockConfiguration};
+    use crate::resources::sqs::{CfnQueue, RedrivePolicy};
+    use crate::rules::{Finding, RuleReport, check};
+    use crate::stack::Suppression;
+    use crate::template::{CfnResource, DeletionPolicy};
+
+    fn template(resources: Vec<(&str, Resource)>) -> Template {
+        let mut t = Template::default();
+        t.resources
+            .extend(resources.into_iter().map(|(id, r)| (id.to_owned(), r)));
+        t
+    }
+
+    fn resource<R: CfnResource>(props: &R) -> Resource {
+        Resource::from_props(props).unwrap()
+    }
+
+    fn report(t: &Template) -> RuleReport {
+        check("test-stack", t, &BTreeMap::new(), &[])
+    }
+
+    fn finding<'a>(report: &'a RuleReport, logical_id: &str, rule: &str) -> Option<&'a Finding> {
+        report
+            .findings
+            .iter()
+            .find(|f| f.logical_id == logical_id && f.rule == rule)
+    }
+
+    fn rules_for(report: &RuleReport, logical_id: &str) -> BTreeSet<String> {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.logical_id == logical_id)
+            .map(|f| f.rule.clone())
+            .collect()
+    }
+
+    fn role(statements: Vec<Statement>) -> Resource {
+        let trust = Statement::allow(["sts:AssumeRole"], Vec::new())
+            .with_principal(Principal::Service("lambda.amazonaws.com".into()));
+        resource(&CfnRole {
+            role_name: None,
+            description: None,
+            assume_role_policy_document: PolicyDocument::new(vec![trust]),
+            policies: vec![InlinePolicy {
+                policy_name: "least-privilege".into(),
+                policy_document: PolicyDocument::new(statements),
+            }],
+            max_session_duration: None,
+        })
+    }
+
+    fn tls_policy(target: Expr, effect_deny: bool) -> Resource {
+        let mut statement =
+            Statement::deny_insecure_transport(&["s3:*"], vec![Expr::get_att("B", "Arn")]);
+        if !effect_deny {
+            statement.effect = crate::iam::Effect::Allow;
+        }
+        resource(&CfnBucketPolicy {
+            bucket: target,
+            policy_document: PolicyDocument::new(vec![statement]),
+        })
+    }
+
+    fn queue(redrive_to: Option<&str>) -> Resource {
+        resource(&CfnQueue {
+            sqs_managed_sse_enabled: Some(true),
+            redrive_policy: redrive_to.map(|id| RedrivePolicy {
+                dead_letter_target_arn: Expr::get_att(id, "Arn"),
+                max_receive_count: 3,
+            }),
+            ..CfnQueue::default()
+        })
+    }
+
+    #[test]
+    fn wildcard_resource_is_flagged_for_actions_that_support_resources() {
+        let t = template(vec![(
+            "R",
+            role(vec![Statement::allow(["s3:GetObject"], vec!["*".into()])]),
+        )]);
+        let report = report(&t);
+        let f = finding(&report, "R", "IAM-WILDCARD-RESOURCE").unwrap();
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(f.message, "`Resource: *` for s3:GetObject");
+        assert_eq!(f.suppressed, None);
+    }
+
+    #[test]
+    fn wildcard_resource_is_allowed_for_resourceless_actions() {
+        let t = template(vec![(
+            "R",
+            role(vec![Statement::allow(
+                ["rekognition:DetectLabels", "rekognition:DetectText"],
+                vec!["*".into()],
+            )]),
+        )]);
+        assert_eq!(rules_for(&report(&t), "R"), BTreeSet::new());
+    }
+
+    #[test]
+    fn wildcard_resource_names_only_the_actions_that_support_resources() {
+        let t = template(vec![(
+            "R",
+            role(vec![Statement::allow(
+                ["rekognition:DetectLabels", "s3:GetObject"],
+                vec!["*".into()],
+            )]),
+        )]);
+        assert_eq!(
+            finding(&report(&t), "R", "IAM-WILDCARD-RESOURCE")
+                .unwrap()
+                .message,
+            "`Resource: *` for s3:GetObject"
+        );
+    }
+
+    #[test]
+    fn exact_arns_pass_the_wildcard_resource_rule() {
+        let t = template(vec![(
+            "R",
+            role(vec![Statement::allow(
+                ["s3:GetObject"],
+                vec![Expr::sub("${B.Arn}/*")],
+            )]),
+        )]);
+        assert!(finding(&report(&t), "R", "IAM-WILDCARD-RESOURCE").is_none());
+    }
+
+    #[test]
+    fn wildcard_actions_are_flagged() {
+        for action in ["s3:*", "s3:Get*", "*"] {
+            let t = template(vec![(
+                "R",
+                role(vec![Statement::allow(
+                    [action],
+                    vec![Expr::get_att("B", "Arn")],
+                )]),
+            )]);
+            let report = report(&t);
+            let f = finding(&report, "R", "IAM-WILDCARD-ACTION")
+                .unwrap_or_else(|| panic!("{action} not flagged"));
+            assert_eq!(f.message, format!("wildcard actions {action}"));
+        }
+        let t = template(vec![(
+            "R",
+            role(vec![Statement::allow(
+                ["s3:GetObject"],
+                vec![Expr::get_att("B", "Arn")],
+            )]),
+        )]);
+        assert!(finding(&report(&t), "R", "IAM-WILDCARD-ACTION").is_none());
+    }
+
+    #[test]
+    fn deny_statements_are_not_checked_for_wildcards() {
+        let t = template(vec![(
+            "R",
+            role(vec![Statement::deny(["s3:*"], vec!["*".into()])]),
+        )]);
+        assert_eq!(rules_for(&report(&t), "R"), BTreeSet::new());
+    }
+
+    #[test]
+    fn wildcards_written_as_plain_strings_are_flagged_too() {
+        let mut r = role(Vec::new());
+        r.add_property_override(
+            "Policies.0.PolicyDocument.Statement",
+            json!([{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]),
+        )
+        .unwrap();
+        let t = template(vec![("R", r)]);
+        let rules = rules_for(&report(&t), "R");
+        assert!(
+            rules.contains("IAM-WILDCARD-ACTION") && rules.contains("IAM-WILDCARD-RESOURCE"),
+            "{rules:?}"
+        );
+    }
+
+    #[test]
+    fn managed_policy_arns_are_flagged_unless_empty() {
+        let mut r = role(Vec::new());
+        r.add_property_override(
+            "ManagedPolicyArns",
+            json!(["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]),
+        )
+        .unwrap();
+        let t = template(vec![("R", r.clone())]);
+        assert_eq!(
+            finding(&report(&t), "R", "IAM-MANAGED-POLICY")
+                .unwrap()
+                .severity,
+            Severity::Error
+        );
+
+        r.add_property_override(
+            "ManagedPolicyArns",
+            json!({"Fn::If": ["IsProd", ["arn"], {"Ref": "AWS::NoValue"}]}),
+        )
+        .unwrap();
+        assert!(
+            finding(
+                &report(&template(vec![("R", r.clone())])),
+                "R",
+                "IAM-MANAGED-POLICY"
+            )
+            .is_some()
+        );
+
+        r.add_property_override("ManagedPolicyArns", json!([]))
+            .unwrap();
+        assert!(
+            finding(
+                &report(&template(vec![("R", r)])),
+                "R",
+                "IAM-MANAGED-POLICY"
+            )
+            .is_none()
+        );
+        assert!(
+            finding(
+                &report(&template(vec![("R", role(Vec::new()))])),
+                "R",
+                "IAM-MANAGED-POLICY"
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn queue_without_a_dead_letter_queue_is_flagged() {
+        let t = template(vec![("Q", queue(None))]);
+        let report = report(&t);
+        assert_eq!(
+            finding(&report, "Q", "SQS-DLQ").unwrap().message,
+            "no dead-letter queue"
+        );
+    }
+
+    #[test]
+    fn a_queue_that_is_another_queues_dead_letter_queue_needs_none() {
+        let t = template(vec![("Main", queue(Some("Dlq"))), ("Dlq", queue(None))]);
+        let report = report(&t);
+        assert!(finding(&report, "Main", "SQS-DLQ").is_none());
+        assert!(finding(&report, "Dlq", "SQS-DLQ").is_none());
+    }
+
+    #[test]
+    fn a_redrive_to_some_other_queue_does_not_excuse_a_queue() {
+        let t = template(vec![
+            ("Main", queue(Some("Elsewhere"))),
+            ("Lonely", queue(None)),
+        ]);
+        assert!(finding(&report(&t), "Lonely", "SQS-DLQ").is_some());
+    }
+
+    #[test]
+    fn log_group_without_retention_is_flagged() {
+        let t = template(vec![
+            ("Forever", resource(&CfnLogGroup::default())),
+            (
+                "Year",
+                resource(&CfnLogGroup {
+                    retention_in_days: Some(365),
+                    ..CfnLogGroup::default()
+                }),
+            ),
+        ]);
+        let report = report(&t);
+        let f = finding(&report, "Forever", "LOGS-RETENTION").unwrap();
+        assert_eq!(
+            (f.severity, f.message.as_str()),
+            (Severity::Error, "log events never expire")
+        );
+        assert!(finding(&report, "Year", "LOGS-RETENTION").is_none());
+        assert!(finding(&report, "Year", "LOGS-RETENTION-1Y").is_none());
+    }
+
+    #[test]
+    fn not_action_and_not_resource_in_allow_statements_are_flagged() {
+        let mut not_action = Statement::allow(Vec::<String>::new(), vec!["*".into()]);
+        not_action.action.clear();
+        let mut r = role(vec![not_action]);
+        r.add_property_override(
+            "Policies.0.PolicyDocument.Statement.0.NotAction",
+            json!(["iam:*"]),
+        )
+        .unwrap();
+        let t = template(vec![
+            ("Admin", r),
+            (
+                "Fine",
+                role(vec![Statement::allow(
+                    ["s3:GetObject"],
+                    vec!["arn:x".into()],
+                )]),
+            ),
+        ]);
+        let report = report(&t);
+        assert!(finding(&report, "Admin", "IAM-NOT-ACTION").is_some());
+        assert!(finding(&report, "Fine", "IAM-NOT-ACTION").is_none());
+    }
+
+    #[test]
+    fn a_tls_deny_must_apply_to_everyone_and_may_use_a_boolean() {
+        let bucket = || resource(&CfnBucket::default());
+        let mut boolean = tls_policy(Expr::reference("Boolean"), true);
+        boolean
+            .add_property_override(
+                "PolicyDocument.Statement.0.Condition.Bool.aws:SecureTransport",
+                false,
+            )
+            .unwrap();
+        let mut one_principal = tls_policy(Expr::reference("OnePrincipal"), true);
+        one_principal
+            .add_property_override(
+                "PolicyDocument.Statement.0.Principal",
+                json!({"AWS": "arn:role"}),
+            )
+            .unwrap();
+        let t = template(vec![
+            ("Boolean", bucket()),
+            ("BooleanPolicy", boolean),
+            ("OnePrincipal", bucket()),
+            ("OnePrincipalPolicy", one_principal),
+        ]);
+        let report = report(&t);
+        assert!(finding(&report, "Boolean", "S3-TLS").is_none());
+        assert!(finding(&report, "OnePrincipal", "S3-TLS").is_some());
+    }
+
+    #[test]
+    fn tls_rules_need_a_deny_in_a_policy_that_names_the_resource() {
+        let bucket = || resource(&CfnBucket::default());
+        let t = template(vec![
+            ("Covered", bucket()),
+            (
+                "CoveredPolicy",
+                tls_policy(Expr::reference("Covered"), true),
+            ),
+            ("Elsewhere", bucket()),
+            (
+                "ElsewherePolicy",
+                tls_policy(Expr::reference("SomeOtherBucket"), true),
+            ),
+            ("AllowOnly", bucket()),
+            (
+                "AllowOnlyPolicy",
+                tls_policy(Expr::reference("AllowOnly"), false),
+            ),
+            ("Bare", bucket()),
+        ]);
+        let report = report(&t);
+        assert!(finding(&report, "Covered", "S3-TLS").is_none());
+        for id in ["Elsewhere", "AllowOnly", "Bare"] {
+            assert!(finding(&report, id, "S3-TLS").is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn public_access_lists_each_setting_that_is_off() {
+        let mut block = PublicAccessBlockConfiguration::block_all();
+        block.block_public_policy = false;
+        block.restrict_public_buckets = false;
+        let t = template(vec![
+            (
+                "Open",
+                resource(&CfnBucket {
+                    public_access_block_configuration: Some(block),
+                    ..CfnBucket::default()
+                }),
+            ),
+            (
+                "Closed",
+                resource(&CfnBucket {
+                    public_access_block_configuration: Some(
+                        PublicAccessBlockConfiguration::block_all(),
+                    ),
+                    ..CfnBucket::default()
+                }),
+            ),
+        ]);
+        let report = report(&t);
+        assert_eq!(
+            finding(&report, "Open", "S3-PUBLIC-ACCESS")
+                .unwrap()
+                .message,
+            "public access not blocked: BlockPublicPolicy, RestrictPublicBuckets"
+        );
+        assert!(finding(&report, "Closed", "S3-PUBLIC-ACCESS").is_none());
+    }
+
+    #[test]
+    fn event_source_mappings_must_report_batch_item_failures() {
+        let mapping = |types: Vec<String>| {
+            resource(&CfnEventSourceMapping {
+                event_source_arn: Expr::get_att("Q", "Arn"),
+                function_name: Expr::reference("F"),
+                batch_size: None,
+                maximum_batching_window_in_seconds: None,
+                function_response_types: types,
+                scaling_config: None,
+                enabled: None,
+            })
+        };
+        let t = template(vec![
+            ("Partial", mapping(vec!["ReportBatchItemFailures".into()])),
+            ("Whole", mapping(Vec::new())),
+        ]);
+        let report = report(&t);
+        assert!(finding(&report, "Partial", "LAMBDA-ESM-PARTIAL-BATCH").is_none());
+        assert!(finding(&report, "Whole", "LAMBDA-ESM-PARTIAL-BATCH").is_some());
+    }
+
+    #[test]
+    fn retained_tables_need_deletion_protection_and_pitr() {
+        let table = |protected: bool, pitr: bool| {
+            let mut r = resource(&CfnTable {
+                billing_mode: Some("PAY_PER_REQUEST".into()),
+                attribute_definitions: vec![AttributeDefinition {
+                    attribute_name: "pk".into(),
+                    attribute_type: "S".into(),
+                }],
+                key_schema: vec![KeySchema {
+                    attribute_name: "pk".into(),
+                    key_type: "HASH".into(),
+                }],
+                point_in_time_recovery_specification: Some(PointInTimeRecoverySpecification {
+                    point_in_time_recovery_enabled: pitr,
+                }),
+                deletion_protection_enabled: Some(protected),
+                ..CfnTable::default()
+            });
+            r.apply_removal_policy(DeletionPolicy::Retain);
+            r
+        };
+        let t = template(vec![
+            ("Safe", table(true, true)),
+            ("Exposed", table(false, false)),
+        ]);
+        let report = report(&t);
+        assert!(finding(&report, "Safe", "DDB-DELETION-PROTECTION").is_none());
+        assert!(finding(&report, "Safe", "DDB-PITR").is_none());
+        assert!(finding(&report, "Exposed", "DDB-DELETION-PROTECTION").is_some());
+        assert!(finding(&report, "Exposed", "DDB-PITR").is_some());
+    }
+
+    #[test]
+    fn rules_run_only_on_their_resource_type() {
+        let t = template(vec![("Q", queue(None))]);
+        let report = report(&t);
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| find_rule(&f.rule).resource_type == "AWS::SQS::Queue")
+        );
+        assert!(
+            report
+                .findings
+                .iter()
+                .all(|f| f.stack == "test-stack" && f.path == "Q")
+        );
+    }
+
+    fn find_rule(id: &str) -> &'static Rule {
+        RULES.iter().find(|r| r.id == id).unwrap()
+    }
+
+    #[test]
+    fn per_resource_and_stack_wide_suppressions_mark_findings() {
+        let t = template(vec![("A", queue(None)), ("B", queue(None))]);
+        let reason = "a dead-letter queue of another stack";
+        let per_resource = BTreeMap::from([(
+            "A".to_owned(),
+            vec![Suppression::new("SQS-DLQ", reason, "A").unwrap()],
+        )]);
+        let report = check("test-stack", &t, &per_resource, &[]);
+        assert_eq!(
+            finding(&report, "A", "SQS-DLQ")
+                .unwrap()
+                .suppressed
+                .as_deref(),
+            Some(reason)
+        );
+        assert_eq!(finding(&report, "B", "SQS-DLQ").unwrap().suppressed, None);
+
+        let stack_wide = [Suppression::new("SQS-DLQ", reason, "*").unwrap()];
+        let report = check("test-stack", &t, &BTreeMap::new(), &stack_wide);
+        let dlq: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule == "SQS-DLQ")
+            .collect();
+        assert_eq!(dlq.len(), 2);
+        assert!(dlq.iter().all(|f| f.suppressed.as_deref() == Some(reason)));
+        assert!(report.unsuppressed_errors().all(|f| f.rule != "SQS-DLQ"));
+        assert!(
+            report.unsuppressed_errors().any(|f| f.rule == "SQS-TLS"),
+            "other rules stay unsuppressed"
+        );
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_checkov_ids_well_formed() {
+        let ids: BTreeSet<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(ids.len(), RULES.len());
+        for rule in RULES {
+            assert!(rule.resource_type.starts_with("AWS::"), "{}", rule.id);
+            assert!(
+                rule.checkov.iter().all(|c| c.starts_with("CKV_AWS_")),
+                "{}",
+                rule.id
+            );
+            assert!(rule.description.ends_with('.'), "{}", rule.id);
+        }
+    }
 }
