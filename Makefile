@@ -6,10 +6,13 @@ SHELL := bash
 PYTHON ?= python3
 CARGO ?= cargo
 LINT_VENV := .venv/lint
+BUNDLE_VENV := .venv/bundle
+TWIN_VENV := .venv/twin
 ARGUS := target/debug/argus
 OUT ?= cdk.out
 
-.PHONY: help lint-tools build synth test check fmt clippy bench clean
+.PHONY: help lint-tools bundle-tools twin-tools tools build argus synth bundle bootstrap deploy-beta deploy-prod \
+        test check fmt clippy bench clean
 
 help: ## List the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,14 +25,47 @@ $(LINT_VENV)/.installed: requirements/lint.txt
 	$(LINT_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/lint.txt
 	@touch $@
 
+bundle-tools: $(BUNDLE_VENV)/.installed ## Install cargo-lambda and zig (requirements/bundle.txt) into .venv/bundle
+
+$(BUNDLE_VENV)/.installed: requirements/bundle.txt
+	@echo "Installing cargo-lambda and ziglang (requirements/bundle.txt) into $(BUNDLE_VENV)…"
+	$(PYTHON) -m venv $(BUNDLE_VENV)
+	$(BUNDLE_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/bundle.txt
+	@touch $@
+
+twin-tools: $(TWIN_VENV)/.installed ## Install MiniStack (requirements/twin.txt) into .venv/twin
+
+$(TWIN_VENV)/.installed: requirements/twin.txt
+	@echo "Installing MiniStack (requirements/twin.txt) into $(TWIN_VENV)…"
+	$(PYTHON) -m venv $(TWIN_VENV)
+	$(TWIN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/twin.txt
+	@touch $@
+
+tools: lint-tools bundle-tools twin-tools ## Install every pinned Python tool
+
 build: ## Build the workspace (debug) and the argus CLI
 	$(CARGO) build --workspace --all-targets --locked
 
-synth: ## Write every stack's template, manifest.json and the rule report to cdk.out/
-	$(CARGO) build --locked -p argus-stacks --bin argus
+synth: argus ## Write every stack's template, manifest.json and the rule report to cdk.out/
 	$(ARGUS) synth --stage all --out $(OUT)
 
-test: lint-tools ## Run every test (unit, snapshots, cfn-lint, checkov, CLI): what CI runs
+argus: ## Build the argus CLI
+	$(CARGO) build --locked -p argus-stacks --bin argus
+
+bundle: bundle-tools argus ## Build the Lambda bundles for STAGE (default beta) into cdk.out/assets/
+	$(ARGUS) bundle --stage $(or $(STAGE),beta)
+
+deploy-beta: bundle-tools argus ## Bundle, bootstrap and deploy the beta stack, non-interactively (pull requests)
+	$(ARGUS) bundle --stage beta
+	$(ARGUS) bootstrap --stage beta
+	$(ARGUS) deploy --stage beta --require-approval never --outputs-file $(OUT)/argus-beta.outputs.json
+
+deploy-prod: bundle-tools argus ## Bundle, bootstrap and deploy the prod stack, non-interactively (merge to main)
+	$(ARGUS) bundle --stage prod
+	$(ARGUS) bootstrap --stage prod
+	$(ARGUS) deploy --stage prod --require-approval never --outputs-file $(OUT)/argus-prod.outputs.json
+
+test: tools ## Run every test (unit, snapshots, cfn-lint, checkov, CLI): what CI runs
 	$(CARGO) test --workspace --lib --bins --tests --locked
 
 fmt: ## Format the code

@@ -25,6 +25,10 @@ pub mod resources;
 pub mod rules;
 pub mod stack;
 pub mod template;
+pub mod toolkit;
+
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use error::SynthError;
 pub use intrinsic::{Cond, Expr, Pseudo};

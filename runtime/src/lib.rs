@@ -5,4 +5,5 @@
 //! issues; for now it holds the stage settings contract the pipeline stack passes in the function
 //! environment.
 
+pub mod notification;
 pub mod settings;

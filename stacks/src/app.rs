@@ -39,6 +39,9 @@ pub enum AppError {
     /// A `--stage` value that names nothing.
     #[error("unknown stage `{0}`: choose one of {list}", list = SELECTIONS.join(", "))]
     UnknownStage(String),
+    /// A toolkit operation (bundle, deploy, diff, destroy) failed.
+    #[error(transparent)]
+    Toolkit(#[from] argus_infra::toolkit::ToolkitError),
     /// A stage config file is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -87,6 +90,44 @@ pub fn build(config_dir: &Path, selection: &Selection) -> Result<Vec<Stack>, App
             stacks
         }
     })
+}
+
+/// One stack to bundle, deploy, diff or destroy, with where it goes.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The stack, ready to synthesize.
+    pub stack: Stack,
+    /// The Region it is deployed to.
+    pub region: String,
+    /// Refuse `destroy` without `--force`.
+    pub protected: bool,
+    /// Whether the local twin can deploy it (the audit stack needs CloudTrail, which it lacks).
+    pub deployable_on_twin: bool,
+}
+
+/// Resolves a `--stage` value that names one stack. Account-level stacks (`audit`, `toolkit`)
+/// go to the Region of `region_stage`'s config (the stage a command was told about, or prod).
+///
+/// # Errors
+/// [`AppError::UnknownStage`] for `all` or an unknown name; [`AppError::Config`]; [`AppError::Synth`].
+pub fn target(config_dir: &Path, selection: &Selection, region_stage: &str) -> Result<Target, AppError> {
+    match selection {
+        Selection::Stage(stage) => {
+            let config = StageConfig::load(config_dir, stage)?;
+            Ok(Target { stack: pipeline_stack(&config)?, region: config.region.clone(), protected: config.protected, deployable_on_twin: true })
+        }
+        Selection::Audit => {
+            let region = StageConfig::load(config_dir, region_stage)?.region;
+            let mut stacks = build(config_dir, selection)?;
+            let stack = stacks.pop().ok_or_else(|| AppError::UnknownStage("audit".into()))?;
+            Ok(Target { stack, region, protected: true, deployable_on_twin: false })
+        }
+        Selection::Toolkit => {
+            let region = StageConfig::load(config_dir, region_stage)?.region;
+            Ok(Target { stack: toolkit_stack(QUALIFIER)?, region, protected: true, deployable_on_twin: true })
+        }
+        Selection::All => Err(AppError::UnknownStage("all (this command takes one stack: beta, prod, local, audit or toolkit)".into())),
+    }
 }
 
 /// Builds and synthesizes the stacks a selection names.

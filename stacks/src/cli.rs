@@ -1,30 +1,34 @@
-//! The `argus` command line (clap).
+//! The `argus` command line (clap): argument definitions, dispatch, and exit codes.
+//!
+//! Exit codes: 0 success; 1 the operation failed (a stack ended in a failed state, the rule pack
+//! found errors, a change was not approved or was refused); 2 bad usage or invalid configuration;
+//! 3 AWS could not be reached or refused a call; 130 interrupted by Ctrl-C. `argus diff` exits 0
+//! when there are no differences and 1 when there are.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use argus_infra::SynthError;
-use argus_infra::assembly::{Assembly, TemplateFormat};
+use argus_infra::toolkit::ToolkitError;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::app::{self, AppError, Selection};
+use crate::app::AppError;
+use crate::commands;
 
 /// Argus: infrastructure as code for an image-analysis pipeline on AWS.
 ///
 /// Stages are configured in `stacks/config/<stage>.toml` (beta, prod, local). Account-level
-/// stacks: `audit` (CloudTrail) and `toolkit` (assets bucket).
+/// stacks: `audit` (CloudTrail) and `toolkit` (assets bucket). AWS is reached through the default
+/// credential chain: AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL (the local twin) all work.
 #[derive(Debug, Parser)]
 #[command(name = "argus", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// Folder holding the stage config files.
-    #[arg(
-        long,
-        global = true,
-        env = "ARGUS_CONFIG_DIR",
-        default_value = "stacks/config",
-        value_name = "DIR"
-    )]
+    #[arg(long, global = true, env = "ARGUS_CONFIG_DIR", default_value = "stacks/config", value_name = "DIR")]
     pub config_dir: PathBuf,
+    /// The cloud assembly folder (templates, manifest, bundles).
+    #[arg(long, global = true, default_value = "cdk.out", value_name = "DIR")]
+    pub out: PathBuf,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -33,11 +37,31 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Synthesize CloudFormation templates, manifest.json and the rule report into a cloud assembly.
+    /// Synthesize CloudFormation templates, manifest.json and the rule report into the cloud assembly.
     ///
     /// Runs the built-in rule pack on every stack; an unsuppressed error fails synth and
     /// nothing is written. The same code and config always give byte-identical files.
     Synth(SynthArgs),
+    /// Build the stage's Lambda bundles with cargo-lambda into deterministic zips (<out>/assets/).
+    ///
+    /// The zip holds only `bootstrap` (mode 0755, fixed timestamp) and is named in S3 by its
+    /// SHA-256. Needs cargo-lambda and zig (`make bundle-tools` installs them into .venv/bundle).
+    Bundle(StageArgs),
+    /// Deploy the toolkit stack (argus-toolkit: the assets bucket) to the stage's account and
+    /// Region, if it is missing or out of date.
+    Bootstrap(StageArgs),
+    /// Deploy a stack through a change set, streaming its events until it finishes.
+    ///
+    /// Publishes the bundles (uploads only what the assets bucket lacks), creates a change set,
+    /// shows the planned changes (replacements flagged), asks before IAM permissions broaden,
+    /// executes, and prints the outputs. An empty change set means "no changes" (exit 0).
+    Deploy(DeployArgs),
+    /// Compare the synthesized template with the deployed one: resources added, removed and
+    /// modified (property paths) and IAM statements. Exit 0: no differences; 1: differences.
+    Diff(StageArgs),
+    /// Delete a stack. Beta and local buckets are emptied first (every object version); a
+    /// protected stage (prod) is refused unless --force and its termination protection is off.
+    Destroy(DestroyArgs),
 }
 
 /// `argus synth` options.
@@ -46,12 +70,52 @@ pub struct SynthArgs {
     /// What to synthesize: beta, prod, local, audit, toolkit or all.
     #[arg(long, default_value = "all", value_name = "STAGE")]
     pub stage: String,
-    /// Output folder (the cloud assembly).
-    #[arg(long, default_value = "cdk.out", value_name = "DIR")]
-    pub out: PathBuf,
     /// Template format: json, or yaml (writes .template.yaml beside each .template.json).
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub format: Format,
+}
+
+/// Options naming one stack.
+#[derive(Debug, clap::Args)]
+pub struct StageArgs {
+    /// The stack: beta, prod, local, audit or toolkit.
+    #[arg(long, value_name = "STAGE")]
+    pub stage: String,
+}
+
+/// `argus deploy` options.
+#[derive(Debug, clap::Args)]
+pub struct DeployArgs {
+    /// The stack: beta, prod, local, audit or toolkit.
+    #[arg(long, value_name = "STAGE")]
+    pub stage: String,
+    /// When to ask before IAM permissions broaden: `broadening` (ask; fails without a terminal)
+    /// or `never` (CI).
+    #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
+    pub require_approval: RequireApproval,
+    /// Write the stack outputs as JSON ({"<stack>": {"<key>": "<value>"}}) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub outputs_file: Option<PathBuf>,
+    /// Create the change set and show it, but do not execute it.
+    #[arg(long)]
+    pub no_execute: bool,
+    /// Minutes the stack operation may take before the command gives up waiting.
+    #[arg(long, default_value_t = 30, value_name = "MINUTES")]
+    pub timeout: u64,
+}
+
+/// `argus destroy` options.
+#[derive(Debug, clap::Args)]
+pub struct DestroyArgs {
+    /// The stack: beta, prod, local, audit or toolkit.
+    #[arg(long, value_name = "STAGE")]
+    pub stage: String,
+    /// Destroy a protected stage (prod). Termination protection must still be turned off first.
+    #[arg(long)]
+    pub force: bool,
+    /// Minutes the deletion may take.
+    #[arg(long, default_value_t = 30, value_name = "MINUTES")]
+    pub timeout: u64,
 }
 
 /// Template formats.
@@ -63,41 +127,58 @@ pub enum Format {
     Yaml,
 }
 
+/// `--require-approval` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RequireApproval {
+    /// Never ask.
+    Never,
+    /// Ask when IAM statements are added.
+    Broadening,
+}
+
 /// A failed command: the message and the exit code.
 #[derive(Debug)]
 pub struct Failure {
-    /// One-line message (the rule report may add a table).
+    /// The message (one line for usage and config errors; failed resources follow on their own lines).
     pub message: String,
-    /// 2 for usage and configuration errors, 1 for everything else.
+    /// The exit code (see the module documentation).
     pub code: u8,
+}
+
+impl Failure {
+    /// A failure with an explicit code.
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure { message: message.into(), code }
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code)
+    }
 }
 
 impl From<AppError> for Failure {
     fn from(error: AppError) -> Self {
-        let code = match error {
+        let code = match &error {
             AppError::UnknownStage(_) | AppError::Config(_) => 2,
             AppError::Synth(_) => 1,
+            AppError::Toolkit(ToolkitError::Aws { .. }) => 3,
+            AppError::Toolkit(ToolkitError::Interrupted(_)) => 130,
+            AppError::Toolkit(_) => 1,
         };
-        Failure {
-            message: error.to_string(),
-            code,
-        }
+        Failure { message: error.to_string(), code }
     }
 }
 
 impl From<SynthError> for Failure {
     fn from(error: SynthError) -> Self {
-        Failure {
-            message: error.to_string(),
-            code: 1,
-        }
+        Failure::from(AppError::Synth(error))
     }
 }
 
-impl Failure {
-    /// The process exit code.
-    pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(self.code)
+impl From<ToolkitError> for Failure {
+    fn from(error: ToolkitError) -> Self {
+        Failure::from(AppError::Toolkit(error))
     }
 }
 
@@ -106,42 +187,13 @@ impl Failure {
 /// # Errors
 /// [`Failure`] with the message to print and the exit code.
 pub fn run(cli: Cli) -> Result<(), Failure> {
+    let context = commands::Context { config_dir: cli.config_dir, out: cli.out };
     match cli.command {
-        Command::Synth(args) => synth(&cli.config_dir, &args),
+        Command::Synth(args) => commands::synth::run(&context, &args),
+        Command::Bundle(args) => commands::bundle::run(&context, &args),
+        Command::Bootstrap(args) => commands::block_on(commands::bootstrap::run(&context, &args)),
+        Command::Deploy(args) => commands::block_on(commands::deploy::run(&context, &args)),
+        Command::Diff(args) => commands::block_on(commands::diff::run(&context, &args)),
+        Command::Destroy(args) => commands::block_on(commands::destroy::run(&context, &args)),
     }
-}
-
-fn synth(config_dir: &std::path::Path, args: &SynthArgs) -> Result<(), Failure> {
-    let selection = Selection::parse(&args.stage)?;
-    let stacks = app::synth(config_dir, &selection)?;
-    let format = match args.format {
-        Format::Json => TemplateFormat::Json,
-        Format::Yaml => TemplateFormat::Yaml,
-    };
-    let written = Assembly { stacks }.write(&args.out, format)?;
-    let suppressed = written
-        .report
-        .findings
-        .iter()
-        .filter(|f| f.suppressed.is_some())
-        .count();
-    let warnings = written.report.findings.len() - suppressed;
-    println!(
-        "Synthesized {} stack(s) into {} (rule pack: 0 errors, {warnings} warnings, {suppressed} suppressed with reasons)",
-        written.manifest.stacks.len(),
-        args.out.display()
-    );
-    for (name, stack) in &written.manifest.stacks {
-        println!(
-            "  {name:<15} {:>3} resources  {:>7} bytes  {}",
-            stack.resources,
-            stack.template_bytes,
-            args.out.join(&stack.template_file).display()
-        );
-    }
-    println!(
-        "Rule report: {}",
-        args.out.join("rules-report.txt").display()
-    );
-    Ok(())
 }

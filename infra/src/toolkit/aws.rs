@@ -1,0 +1,155 @@
+//! AWS access: one `aws-config` load, the clients built from it, and a description of what was
+//! tried for error messages.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_cloudformation::error::ProvideErrorMetadata;
+
+use super::ToolkitError;
+
+/// Clients for one Region, built once from one configuration load.
+#[derive(Clone, Debug)]
+pub struct AwsContext {
+    /// The loaded configuration.
+    pub config: SdkConfig,
+    /// CloudFormation.
+    pub cloudformation: aws_sdk_cloudformation::Client,
+    /// S3 (path-style when a custom endpoint is set, as local emulators need).
+    pub s3: aws_sdk_s3::Client,
+    /// What this context talks to, for error messages.
+    pub target: String,
+}
+
+impl AwsContext {
+    /// Loads the default chain (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, …) with
+    /// `default_region` as the fallback Region, short connect timeouts (so an unreachable endpoint
+    /// fails in seconds) and the standard retry mode (3 attempts).
+    pub async fn load(default_region: &str) -> Self {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(
+                aws_config::meta::region::RegionProviderChain::default_provider()
+                    .or_else(Region::new(default_region.to_owned())),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .load()
+            .await;
+        let region = config.region().map(ToString::to_string).unwrap_or_default();
+        let endpoint = config.endpoint_url().map(str::to_owned);
+        let credentials = match std::env::var("AWS_PROFILE") {
+            Ok(profile) => format!("profile {profile}"),
+            Err(_) if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() => {
+                "AWS_ACCESS_KEY_ID from the environment".into()
+            }
+            Err(_) => {
+                "the default chain (environment, profile, SSO, instance or container role)".into()
+            }
+        };
+        let target = format!(
+            "endpoint {}, Region {region}, credentials from {credentials}",
+            endpoint.as_deref().map_or_else(
+                || "the AWS default".to_owned(),
+                |e| format!("{e} (AWS_ENDPOINT_URL)")
+            )
+        );
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(endpoint.is_some())
+            .build();
+        AwsContext {
+            cloudformation: aws_sdk_cloudformation::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            config,
+            target,
+        }
+    }
+
+    /// The Region the clients use.
+    pub fn region(&self) -> String {
+        self.config.region().map(ToString::to_string).unwrap_or_default()
+    }
+
+    /// Checks that the clients use `expected` (a stage's Region is part of its resource names).
+    ///
+    /// # Errors
+    /// [`ToolkitError::Refused`] naming both Regions.
+    pub fn ensure_region(&self, expected: &str) -> Result<(), ToolkitError> {
+        let region = self.region();
+        if region == expected {
+            Ok(())
+        } else {
+            Err(ToolkitError::Refused(format!(
+                "the stage is configured for Region {expected}, but AWS_REGION/AWS_PROFILE select {region}; unset it or use the stage's Region"
+            )))
+        }
+    }
+
+    /// Whether a custom endpoint is set (the local twin or another emulator).
+    pub fn is_custom_endpoint(&self) -> bool {
+        self.config.endpoint_url().is_some()
+    }
+
+    /// Turns an SDK error into [`ToolkitError::Aws`] naming the operation and the target.
+    pub fn error<E>(
+        &self,
+        operation: &str,
+        error: aws_sdk_cloudformation::error::SdkError<E>,
+    ) -> ToolkitError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let message = match error.as_service_error() {
+            Some(service) => format!(
+                "{}: {}",
+                service.code().unwrap_or("Error"),
+                service.message().unwrap_or("no message")
+            ),
+            None => error_chain(&error),
+        };
+        ToolkitError::Aws {
+            operation: operation.to_owned(),
+            message,
+            target: self.target.clone(),
+        }
+    }
+}
+
+/// An error and its sources on one line (`dispatch failure: io error: … Connection refused`),
+/// without the debug dump.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The service error code of an SDK error, if it is one.
+pub fn error_code<E: ProvideErrorMetadata>(
+    error: &aws_sdk_cloudformation::error::SdkError<E>,
+) -> Option<String> {
+    error
+        .as_service_error()
+        .and_then(|e| e.code().map(str::to_owned))
+}
+
+/// The service error message of an SDK error, if it is one.
+pub fn error_message<E: ProvideErrorMetadata>(
+    error: &aws_sdk_cloudformation::error::SdkError<E>,
+) -> Option<String> {
+    error
+        .as_service_error()
+        .and_then(|e| e.message().map(str::to_owned))
+}

@@ -1,0 +1,52 @@
+//! `argus bootstrap`: deploy the toolkit stack (assets bucket) to the stage's account and Region.
+
+use std::time::Duration;
+
+use argus_infra::bootstrap::{ASSETS_BUCKET_OUTPUT, TOOLKIT_STACK_NAME};
+use argus_infra::toolkit::aws::AwsContext;
+use argus_infra::toolkit::deploy::{self, Approval, DeployOutcome, DeployRequest};
+
+use super::{Context, aws_for, synth_target};
+use crate::cli::{Failure, StageArgs};
+
+/// Deploys `argus-toolkit` in the Region of `--stage` (no changes when it is up to date).
+pub async fn run(context: &Context, args: &StageArgs) -> Result<(), Failure> {
+    let region_stage = if args.stage == "toolkit" { super::ACCOUNT_STACK_REGION_STAGE } else { args.stage.as_str() };
+    let (mut target, _, _) = synth_target(context, "toolkit", region_stage)?;
+    if args.stage != "toolkit" {
+        target.region = crate::config::StageConfig::load(&context.config_dir, region_stage).map_err(crate::app::AppError::from)?.region;
+    }
+    let aws = aws_for(&target).await?;
+    let body = target.stack.synth()?.template.to_json()?;
+    let outcome = deploy::deploy(
+        &aws,
+        &DeployRequest {
+            stack_name: TOOLKIT_STACK_NAME.to_owned(),
+            template_body: body,
+            parameters: Vec::new(),
+            approval: Approval::Never,
+            execute: true,
+            termination_protection: false,
+            template_bucket: None,
+            timeout: Duration::from_secs(30 * 60),
+        },
+    )
+    .await?;
+    let bucket = assets_bucket(&aws).await?;
+    match outcome {
+        DeployOutcome::NoChanges => println!("{TOOLKIT_STACK_NAME}: already bootstrapped; assets bucket {bucket}"),
+        _ => println!("{TOOLKIT_STACK_NAME}: bootstrapped; assets bucket {bucket}"),
+    }
+    Ok(())
+}
+
+/// The assets bucket name from the toolkit stack's outputs.
+///
+/// # Errors
+/// A [`Failure`] telling to run `argus bootstrap` when the toolkit stack is missing.
+pub async fn assets_bucket(aws: &AwsContext) -> Result<String, Failure> {
+    let state = deploy::describe_stack(aws, TOOLKIT_STACK_NAME).await?;
+    state
+        .and_then(|s| s.outputs.get(ASSETS_BUCKET_OUTPUT).cloned())
+        .ok_or_else(|| Failure::new(1, format!("{TOOLKIT_STACK_NAME} is not deployed in this account and Region: run `argus bootstrap --stage <stage>` (make deploy-beta does) first")))
+}

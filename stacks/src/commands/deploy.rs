@@ -1,0 +1,79 @@
+//! `argus deploy`: synth, publish bundles, deploy through a change set, write outputs.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use argus_infra::toolkit::assets::{Published, publish_file};
+use argus_infra::toolkit::bundle::AL2023_GLIBC;
+use argus_infra::toolkit::deploy::{self, Approval, DeployOutcome, DeployRequest};
+use sha2::{Digest, Sha256};
+
+use super::bootstrap::assets_bucket;
+use super::bundle::bundle_path;
+use super::{Context, aws_for, synth_target};
+use crate::cli::{DeployArgs, Failure, RequireApproval};
+
+/// Deploys one stack.
+pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
+    let (target, synthesized, _) = synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
+    let name = synthesized.name.clone();
+    let aws = aws_for(&target).await?;
+    let mut parameters = Vec::new();
+    let mut bucket = None;
+    if !synthesized.assets.is_empty() {
+        let assets = assets_bucket(&aws).await?;
+        for asset in &synthesized.assets {
+            let path = bundle_path(&context.out, asset);
+            let bytes = std::fs::read(&path).map_err(|_| {
+                Failure::new(1, format!(
+                    "no bundle for {} ({}) at {}: run `argus bundle --stage {}` first (make deploy-{} does)",
+                    asset.id, asset.architecture, path.display(), args.stage, args.stage
+                ))
+            })?;
+            let key = format!("{}.zip", hex(&Sha256::digest(&bytes)));
+            let published = publish_file(&aws, &assets, &key, &path).await?;
+            println!(
+                "{name}: asset {} {} s3://{assets}/{key} ({} bytes; bootstrap for provided.al2023, glibc <= {}.{})",
+                asset.id,
+                if published == Published::Uploaded { "uploaded to" } else { "already in" },
+                bytes.len(),
+                AL2023_GLIBC.0,
+                AL2023_GLIBC.1
+            );
+            parameters.push((asset.bucket_parameter.clone(), assets.clone()));
+            parameters.push((asset.key_parameter.clone(), key));
+        }
+        bucket = Some(assets);
+    }
+    parameters.sort();
+    parameters.dedup();
+    let request = DeployRequest {
+        stack_name: name.clone(),
+        template_body: synthesized.template.to_json()?,
+        parameters,
+        approval: match args.require_approval {
+            RequireApproval::Never => Approval::Never,
+            RequireApproval::Broadening => Approval::Broadening,
+        },
+        execute: !args.no_execute,
+        termination_protection: synthesized.termination_protection,
+        template_bucket: bucket,
+        timeout: Duration::from_secs(args.timeout * 60),
+    };
+    let outcome = deploy::deploy(&aws, &request).await?;
+    if let Some(file) = &args.outputs_file {
+        let outputs = match outcome {
+            DeployOutcome::Deployed { outputs } => outputs,
+            _ => deploy::describe_stack(&aws, &name).await?.map(|s| s.outputs).unwrap_or_default(),
+        };
+        let document = BTreeMap::from([(name.clone(), outputs)]);
+        let text = serde_json::to_string_pretty(&document).map_err(|e| Failure::new(1, e.to_string()))?;
+        std::fs::write(file, text + "\n").map_err(|e| Failure::new(1, format!("cannot write {}: {e}", file.display())))?;
+        println!("{name}: outputs written to {}", file.display());
+    }
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

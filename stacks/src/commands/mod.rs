@@ -1,0 +1,65 @@
+//! One module per `argus` subcommand.
+
+pub mod bootstrap;
+pub mod bundle;
+pub mod deploy;
+pub mod destroy;
+pub mod diff;
+pub mod synth;
+
+use std::path::PathBuf;
+
+use argus_infra::assembly::{Assembly, TemplateFormat, Written};
+use argus_infra::stack::SynthesizedStack;
+use argus_infra::toolkit::aws::AwsContext;
+
+use crate::app::{self, Selection, Target};
+use crate::cli::Failure;
+
+/// Global options every command sees.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// `--config-dir`.
+    pub config_dir: PathBuf,
+    /// `--out`: the cloud assembly folder.
+    pub out: PathBuf,
+}
+
+/// The stage whose Region account-level stacks (audit, toolkit) use when a command names them.
+pub const ACCOUNT_STACK_REGION_STAGE: &str = "prod";
+
+/// Runs a future on a new tokio runtime.
+pub fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(future: F) -> Result<(), Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?
+        .block_on(future)
+}
+
+/// Resolves `--stage` to one target and synthesizes it into the assembly folder, so every
+/// command deploys exactly what `argus synth` would write.
+pub fn synth_target(context: &Context, stage: &str, region_stage: &str) -> Result<(Target, SynthesizedStack, Written), Failure> {
+    let selection = Selection::parse(stage)?;
+    let target = app::target(&context.config_dir, &selection, region_stage)?;
+    let synthesized = target.stack.synth()?;
+    let written = Assembly { stacks: vec![synthesized.clone()] }.write(&context.out, TemplateFormat::Json)?;
+    Ok((target, synthesized, written))
+}
+
+/// Loads AWS for the target's Region, refusing stacks the local twin cannot deploy.
+pub async fn aws_for(target: &Target) -> Result<AwsContext, Failure> {
+    let aws = AwsContext::load(&target.region).await;
+    if aws.is_custom_endpoint() && !target.deployable_on_twin {
+        return Err(Failure::new(
+            1,
+            format!(
+                "{} needs AWS CloudTrail (AWS::CloudTrail::Trail), which the local twin (MiniStack at {}) does not provide; deploy it to a real AWS account",
+                target.stack.name(),
+                aws.config.endpoint_url().unwrap_or_default()
+            ),
+        ));
+    }
+    aws.ensure_region(&target.region)?;
+    Ok(aws)
+}

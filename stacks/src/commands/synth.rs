@@ -1,0 +1,35 @@
+//! `argus synth`.
+
+use argus_infra::assembly::{Assembly, TemplateFormat};
+
+use super::Context;
+use crate::app::{self, Selection};
+use crate::cli::{Failure, Format, SynthArgs};
+
+/// Synthesizes the selected stacks into the assembly folder and prints a summary.
+pub fn run(context: &Context, args: &SynthArgs) -> Result<(), Failure> {
+    let selection = Selection::parse(&args.stage)?;
+    let stacks = app::synth(&context.config_dir, &selection)?;
+    let format = match args.format {
+        Format::Json => TemplateFormat::Json,
+        Format::Yaml => TemplateFormat::Yaml,
+    };
+    let written = Assembly { stacks }.write(&context.out, format)?;
+    let suppressed = written.report.findings.iter().filter(|f| f.suppressed.is_some()).count();
+    let warnings = written.report.findings.len() - suppressed;
+    println!(
+        "Synthesized {} stack(s) into {} (rule pack: 0 errors, {warnings} warnings, {suppressed} suppressed with reasons)",
+        written.manifest.stacks.len(),
+        context.out.display()
+    );
+    for (name, stack) in &written.manifest.stacks {
+        println!(
+            "  {name:<15} {:>3} resources  {:>7} bytes  {}",
+            stack.resources,
+            stack.template_bytes,
+            context.out.join(&stack.template_file).display()
+        );
+    }
+    println!("Rule report: {}", context.out.join("rules-report.txt").display());
+    Ok(())
+}
