@@ -208,10 +208,10 @@ fn io_error(path: &Path, source: std::io::Error) -> SynthError {
 mod tests {
     use super::*;
     use crate::constructs::{Bucket, BucketProps};
-    use crate::stack::Stack;
+    use crate::test_support;
 
     fn stack(versioned: bool, suppress: bool) -> SynthesizedStack {
-        let mut stack = Stack::new("test-stack", "test").unwrap();
+        let mut stack = test_support::stack();
         let logs = Bucket::new(&mut stack, "Logs", BucketProps::default()).unwrap();
         stack
             .suppress(

@@ -81,11 +81,16 @@ mod tests {
 
     use super::*;
     use crate::intrinsic::Expr;
-    use crate::template::DeletionPolicy;
+    use crate::stack::SynthesizedStack;
+    use crate::test_support::{RETAINED, assert_same_synth, policy_statements, removal_policies};
+
+    fn synth() -> SynthesizedStack {
+        toolkit_stack("argus").unwrap().synth().unwrap()
+    }
 
     #[test]
     fn toolkit_stack_synthesizes_with_no_unsuppressed_errors() {
-        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        let synth = synth();
         assert_eq!(synth.name, TOOLKIT_STACK_NAME);
         let errors: Vec<String> = synth
             .report
@@ -97,7 +102,7 @@ mod tests {
 
     #[test]
     fn toolkit_stack_outputs_the_assets_bucket_name() {
-        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        let synth = synth();
         let output = &synth.template.outputs[ASSETS_BUCKET_OUTPUT];
         assert_eq!(output.value, Expr::reference("Assets"));
         assert_eq!(
@@ -132,13 +137,9 @@ mod tests {
 
     #[test]
     fn access_log_bucket_accepts_logs_only_from_the_assets_bucket() {
-        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
-        let statements = synth.template.resources["AccessLogsPolicy"]
-            .property("PolicyDocument.Statement")
-            .unwrap();
+        let synth = synth();
+        let statements = policy_statements(&synth, "AccessLogsPolicy");
         let allows: Vec<&serde_json::Value> = statements
-            .as_array()
-            .unwrap()
             .iter()
             .filter(|s| s["Effect"] == "Allow")
             .collect();
@@ -160,7 +161,7 @@ mod tests {
 
     #[test]
     fn access_log_bucket_expires_logs_after_a_year() {
-        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        let synth = synth();
         let rules = synth.template.resources["AccessLogs"]
             .property("LifecycleConfiguration.Rules")
             .unwrap();
@@ -171,20 +172,16 @@ mod tests {
 
     #[test]
     fn both_buckets_and_their_policies_are_retained() {
-        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        let synth = synth();
         for id in ["Assets", "AssetsPolicy", "AccessLogs", "AccessLogsPolicy"] {
             let r = &synth.template.resources[id];
-            assert_eq!(
-                (r.deletion_policy, r.update_replace_policy),
-                (Some(DeletionPolicy::Retain), Some(DeletionPolicy::Retain)),
-                "{id}"
-            );
+            assert_eq!(removal_policies(r), RETAINED, "{id}");
         }
     }
 
     #[test]
     fn suppressions_are_written_to_the_metadata_of_each_bucket() {
-        let synth = toolkit_stack("argus").unwrap().synth().unwrap();
+        let synth = synth();
         let ids = |logical_id: &str, section: &str, list: &str| -> Vec<String> {
             synth.template.resources[logical_id].metadata[section][list]
                 .as_array()
@@ -220,20 +217,6 @@ mod tests {
 
     #[test]
     fn toolkit_template_is_byte_identical_across_builds() {
-        let a = toolkit_stack("argus")
-            .unwrap()
-            .synth()
-            .unwrap()
-            .template
-            .to_json()
-            .unwrap();
-        let b = toolkit_stack("argus")
-            .unwrap()
-            .synth()
-            .unwrap()
-            .template
-            .to_json()
-            .unwrap();
-        assert_eq!(a, b);
+        assert_same_synth(|| toolkit_stack("argus").unwrap());
     }
 }

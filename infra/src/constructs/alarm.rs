@@ -121,10 +121,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
+    use crate::test_support::{stack, synthesized};
 
     fn props(actions: Vec<Expr>) -> AlarmProps {
         AlarmProps {
@@ -152,8 +149,7 @@ mod tests {
             props(vec![Expr::reference("Alerts")]),
         )
         .unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&alarm.logical_id];
+        let r = synthesized(&stack, &alarm.logical_id);
         assert_eq!(r.resource_type, "AWS::CloudWatch::Alarm");
         assert_eq!(
             r.property("AlarmActions"),

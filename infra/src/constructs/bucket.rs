@@ -424,14 +424,13 @@ mod tests {
     use crate::constructs::queue::QueueProps;
     use crate::constructs::role::RoleProps;
     use crate::rules::Severity;
-    use crate::stack::SynthesizedStack;
-    use crate::template::DeletionPolicy;
+    use crate::test_support::{
+        DELETED, RETAINED, any_finding, assert_stable, first_finding, has_unsuppressed,
+        inline_policy_statements, is_invalid_construct, pair, policy_statements, removal_policies,
+        stack, statements, synth_resource, synthesized, unsuppressed, with_worker, worker,
+    };
 
     const NAME: &str = "${AWS::StackName}-input-${AWS::AccountId}-${AWS::Region}";
-
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
 
     fn named() -> BucketProps {
         BucketProps {
@@ -440,50 +439,11 @@ mod tests {
         }
     }
 
-    fn worker(stack: &mut Stack) -> Role {
-        Role::new(
-            stack,
-            "Worker",
-            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
-        )
-        .unwrap()
-    }
-
-    fn statements(stack: &Stack, logical_id: &str) -> Vec<Value> {
-        stack
-            .statements(logical_id)
-            .iter()
-            .map(|s| serde_json::to_value(s).unwrap())
-            .collect()
-    }
-
-    fn policy_statements(synth: &SynthesizedStack, policy_id: &str) -> Vec<Value> {
-        synth.template.resources[policy_id]
-            .property("PolicyDocument.Statement")
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-
-    fn unsuppressed(synth: &SynthesizedStack) -> Vec<(String, String)> {
-        synth
-            .report
-            .unsuppressed_errors()
-            .map(|f| (f.logical_id.clone(), f.rule.clone()))
-            .collect()
-    }
-
-    fn has_unsuppressed(synth: &SynthesizedStack, logical_id: &str, rule: &str) -> bool {
-        unsuppressed(synth).contains(&(logical_id.to_owned(), rule.to_owned()))
-    }
-
     #[test]
     fn defaults_encrypt_with_sse_s3_block_public_access_and_disable_acls() {
         let mut stack = stack();
         let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&bucket.logical_id];
+        let r = synthesized(&stack, &bucket.logical_id);
         assert_eq!(r.resource_type, "AWS::S3::Bucket");
         assert_eq!(
             r.property("BucketEncryption.ServerSideEncryptionConfiguration"),
@@ -513,8 +473,7 @@ mod tests {
     fn defaults_version_objects_and_expire_noncurrent_versions() {
         let mut stack = stack();
         let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&bucket.logical_id];
+        let r = synthesized(&stack, &bucket.logical_id);
         assert_eq!(
             r.property("VersioningConfiguration.Status"),
             Some(&json!("Enabled"))
@@ -587,12 +546,7 @@ mod tests {
                 .iter()
                 .any(|rule| rule.get("NoncurrentVersionExpiration").is_some())
         );
-        let finding = synth
-            .report
-            .findings
-            .iter()
-            .find(|f| f.rule == "S3-NONCURRENT-EXPIRY")
-            .unwrap();
+        let finding = first_finding(&synth, "S3-NONCURRENT-EXPIRY");
         assert_eq!(
             (finding.logical_id.as_str(), finding.severity),
             ("Input", Severity::Warning)
@@ -615,19 +569,11 @@ mod tests {
         let synth = stack.synth().unwrap();
         for id in [&kept.logical_id, &kept.policy_id] {
             let r = &synth.template.resources[id];
-            assert_eq!(
-                (r.deletion_policy, r.update_replace_policy),
-                (Some(DeletionPolicy::Retain), Some(DeletionPolicy::Retain)),
-                "{id}"
-            );
+            assert_eq!(removal_policies(r), RETAINED, "{id}");
         }
         for id in [&gone.logical_id, &gone.policy_id] {
             let r = &synth.template.resources[id];
-            assert_eq!(
-                (r.deletion_policy, r.update_replace_policy),
-                (Some(DeletionPolicy::Delete), Some(DeletionPolicy::Delete)),
-                "{id}"
-            );
+            assert_eq!(removal_policies(r), DELETED, "{id}");
         }
     }
 
@@ -658,10 +604,7 @@ mod tests {
         let mut stack = stack();
         Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
         let synth = stack.synth().unwrap();
-        assert_eq!(
-            unsuppressed(&synth),
-            vec![("Input".to_owned(), "S3-ACCESS-LOGS".to_owned())]
-        );
+        assert_eq!(unsuppressed(&synth), vec![pair("Input", "S3-ACCESS-LOGS")]);
     }
 
     #[test]
@@ -676,8 +619,7 @@ mod tests {
             },
         )
         .unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&bucket.logical_id];
+        let (synth, r) = synth_resource(&stack, &bucket.logical_id);
         assert_eq!(r.property("VersioningConfiguration"), None);
         let rules = r
             .property("LifecycleConfiguration.Rules")
@@ -690,12 +632,7 @@ mod tests {
                 .any(|rule| rule.get("NoncurrentVersionExpiration").is_some())
         );
         assert!(has_unsuppressed(&synth, "Input", "S3-VERSIONING"));
-        let finding = synth
-            .report
-            .findings
-            .iter()
-            .find(|f| f.rule == "S3-VERSIONING")
-            .unwrap();
+        let finding = first_finding(&synth, "S3-VERSIONING");
         assert_eq!(finding.severity, Severity::Error);
         assert_eq!(finding.path, "test-stack/Input");
     }
@@ -718,12 +655,7 @@ mod tests {
             .unwrap();
         let synth = stack.synth().unwrap();
         assert!(!has_unsuppressed(&synth, "Input", "S3-VERSIONING"));
-        let finding = synth
-            .report
-            .findings
-            .iter()
-            .find(|f| f.rule == "S3-VERSIONING")
-            .unwrap();
+        let finding = first_finding(&synth, "S3-VERSIONING");
         assert_eq!(finding.suppressed.as_deref(), Some(reason));
         let meta = &synth.template.resources[&bucket.logical_id].metadata;
         assert_eq!(
@@ -795,7 +727,7 @@ mod tests {
                 "BucketKeyEnabled": true
             }]))
         );
-        assert!(!synth.report.findings.iter().any(|f| f.rule == "S3-KMS"));
+        assert!(!any_finding(&synth, |f| f.rule == "S3-KMS"));
     }
 
     #[test]
@@ -816,12 +748,11 @@ mod tests {
 
     #[test]
     fn grant_read_covers_only_the_key_pattern() {
-        let mut stack = stack();
-        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, bucket, role) =
+            with_worker(|stack| Bucket::new(stack, "Input", named()).unwrap());
         bucket.grant_read(&mut stack, &role, "incoming/*").unwrap();
         assert_eq!(
-            statements(&stack, &role.logical_id),
+            statements(&stack, &role),
             vec![json!({
                 "Sid": "InputRead",
                 "Effect": "Allow",
@@ -833,11 +764,10 @@ mod tests {
 
     #[test]
     fn grant_read_on_an_unnamed_bucket_subs_its_arn() {
-        let mut stack = stack();
-        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, bucket, role) =
+            with_worker(|stack| Bucket::new(stack, "Input", BucketProps::default()).unwrap());
         bucket.grant_read(&mut stack, &role, "incoming/*").unwrap();
-        let granted = statements(&stack, &role.logical_id);
+        let granted = statements(&stack, &role);
         assert_eq!(granted.len(), 1);
         assert_eq!(
             granted[0]["Resource"],
@@ -847,12 +777,11 @@ mod tests {
 
     #[test]
     fn grant_put_allows_only_put_object_under_the_pattern() {
-        let mut stack = stack();
-        let bucket = Bucket::new(&mut stack, "Output", BucketProps::default()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, bucket, role) =
+            with_worker(|stack| Bucket::new(stack, "Output", BucketProps::default()).unwrap());
         bucket.grant_put(&mut stack, &role, "results/*").unwrap();
         assert_eq!(
-            statements(&stack, &role.logical_id),
+            statements(&stack, &role),
             vec![json!({
                 "Sid": "OutputPut",
                 "Effect": "Allow",
@@ -864,12 +793,11 @@ mod tests {
 
     #[test]
     fn grant_list_is_limited_by_the_s3_prefix_condition() {
-        let mut stack = stack();
-        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, bucket, role) =
+            with_worker(|stack| Bucket::new(stack, "Input", BucketProps::default()).unwrap());
         bucket.grant_list(&mut stack, &role, "incoming/").unwrap();
         assert_eq!(
-            statements(&stack, &role.logical_id),
+            statements(&stack, &role),
             vec![json!({
                 "Sid": "InputList",
                 "Effect": "Allow",
@@ -882,19 +810,17 @@ mod tests {
 
     #[test]
     fn grants_go_to_the_role_inline_policy_and_not_the_bucket_policy() {
-        let mut stack = stack();
-        let bucket = Bucket::new(&mut stack, "Input", BucketProps::default()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, bucket, role) =
+            with_worker(|stack| Bucket::new(stack, "Input", BucketProps::default()).unwrap());
         bucket.grant_read(&mut stack, &role, "incoming/*").unwrap();
         bucket.grant_read(&mut stack, &role, "archive/*").unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&role.logical_id];
+        let (synth, r) = synth_resource(&stack, &role.logical_id);
         assert_eq!(
             r.property("Policies.0.PolicyName"),
             Some(&json!("least-privilege"))
         );
         assert_eq!(
-            r.property("Policies.0.PolicyDocument.Statement"),
+            inline_policy_statements(&synth, &role),
             Some(&json!([{
                 "Sid": "InputRead",
                 "Effect": "Allow",
@@ -907,13 +833,7 @@ mod tests {
             1,
             "only the TLS statement"
         );
-        assert!(
-            !synth
-                .report
-                .findings
-                .iter()
-                .any(|f| f.rule.starts_with("IAM-"))
-        );
+        assert!(!any_finding(&synth, |f| f.rule.starts_with("IAM-")));
     }
 
     #[test]
@@ -924,8 +844,7 @@ mod tests {
         bucket
             .add_object_created_notification(&mut stack, &queue, "incoming/")
             .unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&bucket.logical_id];
+        let r = synthesized(&stack, &bucket.logical_id);
         assert_eq!(
             r.property("NotificationConfiguration"),
             Some(&json!({"QueueConfigurations": [{
@@ -1061,10 +980,7 @@ mod tests {
         let err = bucket
             .add_object_created_notification(&mut stack, &queue, "incoming/")
             .unwrap_err();
-        assert!(
-            matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Input"),
-            "{err}"
-        );
+        assert!(is_invalid_construct(&err, "Input"), "{err}");
         assert_eq!(
             stack
                 .resource(&bucket.logical_id)
@@ -1135,12 +1051,8 @@ mod tests {
 
     #[test]
     fn logical_ids_and_template_bytes_are_stable_across_stacks() {
-        let (mut a, mut b) = (stack(), stack());
-        build(&mut a);
-        build(&mut b);
-        let (a, b) = (a.synth().unwrap(), b.synth().unwrap());
-        let ids: Vec<&String> = a.template.resources.keys().collect();
-        assert_eq!(ids, b.template.resources.keys().collect::<Vec<_>>());
+        let ((), synth) = assert_stable(build);
+        let ids: Vec<&String> = synth.template.resources.keys().collect();
         assert_eq!(
             ids,
             vec![
@@ -1153,7 +1065,6 @@ mod tests {
                 "Worker"
             ]
         );
-        assert_eq!(a.template.to_json().unwrap(), b.template.to_json().unwrap());
     }
 
     #[test]

@@ -274,15 +274,15 @@ impl Function {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
     use crate::constructs::queue::QueueProps;
     use crate::template::DeletionPolicy;
-
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
+    use crate::test_support::{
+        any_finding, assert_no_unsuppressed_errors, assert_stable, is_invalid_construct, stack,
+        statements, synth_resource, synthesized,
+    };
 
     fn props(name: &str) -> FunctionProps {
         FunctionProps::new(
@@ -295,6 +295,10 @@ mod tests {
         )
     }
 
+    fn processor(stack: &mut Stack, name: &str) -> Function {
+        Function::new(stack, "Processor", props(name)).unwrap()
+    }
+
     fn source() -> SqsEventSource {
         SqsEventSource {
             batch_size: 10,
@@ -303,25 +307,23 @@ mod tests {
         }
     }
 
-    fn statements(stack: &Stack, role: &Role) -> Vec<Value> {
-        stack
-            .statements(&role.logical_id)
-            .iter()
-            .map(|s| serde_json::to_value(s).unwrap())
-            .collect()
+    fn queue(stack: &mut Stack, visibility_timeout_secs: u32) -> Queue {
+        Queue::new(
+            stack,
+            "Ingest",
+            QueueProps {
+                visibility_timeout_secs,
+                ..QueueProps::default()
+            },
+        )
+        .unwrap()
     }
 
     #[test]
     fn function_runs_bootstrap_on_provided_al2023() {
         let mut stack = stack();
-        let function = Function::new(
-            &mut stack,
-            "Processor",
-            props("${AWS::StackName}-processor"),
-        )
-        .unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&function.logical_id];
+        let function = processor(&mut stack, "${AWS::StackName}-processor");
+        let r = synthesized(&stack, &function.logical_id);
         assert_eq!(r.resource_type, "AWS::Lambda::Function");
         assert_eq!(r.property("Runtime"), Some(&json!("provided.al2023")));
         assert_eq!(r.property("Handler"), Some(&json!("bootstrap")));
@@ -366,12 +368,7 @@ mod tests {
     #[test]
     fn function_logs_to_its_own_log_group_with_retention() {
         let mut stack = stack();
-        let function = Function::new(
-            &mut stack,
-            "Processor",
-            props("${AWS::StackName}-processor"),
-        )
-        .unwrap();
+        let function = processor(&mut stack, "${AWS::StackName}-processor");
         assert_eq!(function.log_group.logical_id, "ProcessorLogGroup");
         let synth = stack.synth().unwrap();
         let log_group = &synth.template.resources["ProcessorLogGroup"];
@@ -403,7 +400,7 @@ mod tests {
     #[test]
     fn function_role_may_only_write_its_own_logs() {
         let mut stack = stack();
-        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let function = processor(&mut stack, "processor");
         assert_eq!(function.role.logical_id, "ProcessorServiceRole");
         let synth = stack.synth().unwrap();
         assert_eq!(
@@ -454,21 +451,11 @@ mod tests {
     #[test]
     fn default_function_fails_no_error_rule() {
         let mut stack = stack();
-        Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        processor(&mut stack, "processor");
         let synth = stack.synth().unwrap();
-        assert_eq!(
-            synth.report.unsuppressed_errors().count(),
-            0,
-            "{:?}",
-            synth.report.findings
-        );
-        assert!(
-            synth
-                .report
-                .findings
-                .iter()
-                .any(|f| f.rule == "LAMBDA-CONCURRENCY" && f.logical_id == "Processor")
-        );
+        assert_no_unsuppressed_errors(&synth);
+        assert!(any_finding(&synth, |f| f.rule == "LAMBDA-CONCURRENCY"
+            && f.logical_id == "Processor"));
     }
 
     #[test]
@@ -493,22 +480,13 @@ mod tests {
     #[test]
     fn sqs_event_source_reports_batch_item_failures_and_caps_concurrency() {
         let mut stack = stack();
-        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
-        let queue = Queue::new(
-            &mut stack,
-            "Ingest",
-            QueueProps {
-                visibility_timeout_secs: 180,
-                ..QueueProps::default()
-            },
-        )
-        .unwrap();
+        let function = processor(&mut stack, "processor");
+        let queue = queue(&mut stack, 180);
         let mapping = function
             .add_sqs_event_source(&mut stack, &queue, source())
             .unwrap();
         assert_eq!(mapping, "ProcessorIngestSource");
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&mapping];
+        let (synth, r) = synth_resource(&stack, &mapping);
         assert_eq!(r.resource_type, "AWS::Lambda::EventSourceMapping");
         assert_eq!(
             r.property("EventSourceArn"),
@@ -533,18 +511,13 @@ mod tests {
         );
         assert_eq!(r.property("Enabled"), Some(&json!(true)));
         assert!(r.depends_on.contains("ProcessorServiceRole"));
-        assert_eq!(
-            synth.report.unsuppressed_errors().count(),
-            0,
-            "{:?}",
-            synth.report.findings
-        );
+        assert_no_unsuppressed_errors(&synth);
     }
 
     #[test]
     fn sqs_event_source_grants_consume_on_the_queue() {
         let mut stack = stack();
-        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let function = processor(&mut stack, "processor");
         let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
         function
             .add_sqs_event_source(&mut stack, &queue, source())
@@ -565,23 +538,12 @@ mod tests {
     #[test]
     fn sqs_event_source_rejects_a_visibility_timeout_shorter_than_the_function_timeout() {
         let mut stack = stack();
-        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
-        let queue = Queue::new(
-            &mut stack,
-            "Ingest",
-            QueueProps {
-                visibility_timeout_secs: 29,
-                ..QueueProps::default()
-            },
-        )
-        .unwrap();
+        let function = processor(&mut stack, "processor");
+        let queue = queue(&mut stack, 29);
         let err = function
             .add_sqs_event_source(&mut stack, &queue, source())
             .unwrap_err();
-        assert!(
-            matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Processor"),
-            "{err}"
-        );
+        assert!(is_invalid_construct(&err, "Processor"), "{err}");
         assert!(stack.resource("ProcessorIngestSource").is_none());
         assert_eq!(
             stack.statements(&function.role.logical_id).len(),
@@ -593,16 +555,8 @@ mod tests {
     #[test]
     fn sqs_event_source_accepts_a_visibility_timeout_equal_to_the_function_timeout() {
         let mut stack = stack();
-        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
-        let queue = Queue::new(
-            &mut stack,
-            "Ingest",
-            QueueProps {
-                visibility_timeout_secs: 30,
-                ..QueueProps::default()
-            },
-        )
-        .unwrap();
+        let function = processor(&mut stack, "processor");
+        let queue = queue(&mut stack, 30);
         assert!(
             function
                 .add_sqs_event_source(&mut stack, &queue, source())
@@ -646,7 +600,7 @@ mod tests {
         ];
         for source in bad {
             let mut stack = stack();
-            let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+            let function = processor(&mut stack, "processor");
             let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
             let err = function
                 .add_sqs_event_source(&mut stack, &queue, source.clone())
@@ -661,7 +615,7 @@ mod tests {
     #[test]
     fn sqs_event_source_accepts_large_batches_with_a_batching_window() {
         let mut stack = stack();
-        let function = Function::new(&mut stack, "Processor", props("processor")).unwrap();
+        let function = processor(&mut stack, "processor");
         let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
         let source = SqsEventSource {
             batch_size: 100,
@@ -681,27 +635,13 @@ mod tests {
 
     #[test]
     fn logical_ids_and_template_bytes_are_stable_across_stacks() {
-        let build = || {
-            let mut stack = stack();
-            let function = Function::new(
-                &mut stack,
-                "Processor",
-                props("${AWS::StackName}-processor"),
-            )
-            .unwrap();
-            let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        assert_stable(|stack| {
+            let function = processor(stack, "${AWS::StackName}-processor");
+            let queue = Queue::new(stack, "Ingest", QueueProps::default()).unwrap();
             let mapping = function
-                .add_sqs_event_source(&mut stack, &queue, source())
+                .add_sqs_event_source(stack, &queue, source())
                 .unwrap();
-            (
-                function,
-                mapping,
-                stack.synth().unwrap().template.to_json().unwrap(),
-            )
-        };
-        let (fa, ma, ja) = build();
-        let (fb, mb, jb) = build();
-        assert_eq!((fa, ma), (fb, mb));
-        assert_eq!(ja, jb);
+            (function, mapping)
+        });
     }
 }

@@ -86,10 +86,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
+    use crate::test_support::{any_finding, stack, synth_resource, unsuppressed_rules};
 
     fn key(stack: &mut Stack) -> Key {
         Key::new(
@@ -106,8 +103,7 @@ mod tests {
     fn key_rotates_yearly() {
         let mut stack = stack();
         let key = key(&mut stack);
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&key.logical_id];
+        let (synth, r) = synth_resource(&stack, &key.logical_id);
         assert_eq!(r.resource_type, "AWS::KMS::Key");
         assert_eq!(r.property("EnableKeyRotation"), Some(&json!(true)));
         assert_eq!(r.property("PendingWindowInDays"), Some(&json!(30)));
@@ -115,13 +111,7 @@ mod tests {
             r.property("Description"),
             Some(&json!("encrypts the alarm topic"))
         );
-        assert!(
-            !synth
-                .report
-                .findings
-                .iter()
-                .any(|f| f.rule == "KMS-ROTATION")
-        );
+        assert!(!any_finding(&synth, |f| f.rule == "KMS-ROTATION"));
     }
 
     #[test]
@@ -134,12 +124,7 @@ mod tests {
             .add_property_override("EnableKeyRotation", false)
             .unwrap();
         let synth = stack.synth().unwrap();
-        let rules: Vec<&str> = synth
-            .report
-            .unsuppressed_errors()
-            .map(|f| f.rule.as_str())
-            .collect();
-        assert_eq!(rules, vec!["KMS-ROTATION"]);
+        assert_eq!(unsuppressed_rules(&synth), vec!["KMS-ROTATION"]);
     }
 
     #[test]

@@ -89,32 +89,22 @@ mod tests {
     use super::*;
     use crate::rules::Severity;
     use crate::template::DeletionPolicy;
-
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
+    use crate::test_support::{
+        RETAINED, any_finding, assert_no_unsuppressed_errors, first_finding, is_invalid_construct,
+        removal_policies, stack, synth_resource,
+    };
 
     #[test]
     fn log_group_keeps_events_for_a_year_and_is_retained_by_default() {
         let mut stack = stack();
         let group = LogGroup::new(&mut stack, "AppLogs", LogGroupProps::default()).unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&group.logical_id];
+        let (synth, r) = synth_resource(&stack, &group.logical_id);
         assert_eq!(r.resource_type, "AWS::Logs::LogGroup");
         assert_eq!(r.property("RetentionInDays"), Some(&json!(365)));
         assert_eq!(r.property("LogGroupName"), None);
-        assert_eq!(
-            (r.deletion_policy, r.update_replace_policy),
-            (Some(DeletionPolicy::Retain), Some(DeletionPolicy::Retain))
-        );
-        assert_eq!(synth.report.unsuppressed_errors().count(), 0);
-        assert!(
-            !synth
-                .report
-                .findings
-                .iter()
-                .any(|f| f.rule == "LOGS-RETENTION-1Y")
-        );
+        assert_eq!(removal_policies(&r), RETAINED);
+        assert_no_unsuppressed_errors(&synth);
+        assert!(!any_finding(&synth, |f| f.rule == "LOGS-RETENTION-1Y"));
     }
 
     #[test]
@@ -140,10 +130,7 @@ mod tests {
                 ..LogGroupProps::default()
             };
             let err = LogGroup::new(&mut stack, "AppLogs", props).unwrap_err();
-            assert!(
-                matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "AppLogs"),
-                "{days}: {err}"
-            );
+            assert!(is_invalid_construct(&err, "AppLogs"), "{days}: {err}");
             assert!(stack.resource("AppLogs").is_none());
         }
     }
@@ -180,21 +167,10 @@ mod tests {
         )
         .unwrap();
         let synth = stack.synth().unwrap();
-        let finding = synth
-            .report
-            .findings
-            .iter()
-            .find(|f| f.rule == "LOGS-RETENTION-1Y")
-            .unwrap();
+        let finding = first_finding(&synth, "LOGS-RETENTION-1Y");
         assert_eq!(finding.severity, Severity::Warning);
         assert_eq!(finding.message, "kept 30 days");
-        assert!(
-            !synth
-                .report
-                .findings
-                .iter()
-                .any(|f| f.rule == "LOGS-RETENTION")
-        );
+        assert!(!any_finding(&synth, |f| f.rule == "LOGS-RETENTION"));
     }
 
     #[test]

@@ -199,43 +199,26 @@ impl Queue {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-    use crate::constructs::role::RoleProps;
-    use crate::stack::SynthesizedStack;
+    use crate::test_support::{
+        assert_stable, first_finding, inline_policy_statements, is_invalid_construct, pair, stack,
+        statements, synthesized, unsuppressed, with_worker, worker,
+    };
 
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
-
-    fn worker(stack: &mut Stack) -> Role {
-        Role::new(
-            stack,
-            "Worker",
-            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
-        )
-        .unwrap()
-    }
-
-    fn unsuppressed(synth: &SynthesizedStack) -> Vec<(String, String)> {
-        synth
-            .report
-            .unsuppressed_errors()
-            .map(|f| (f.logical_id.clone(), f.rule.clone()))
-            .collect()
-    }
-
-    fn pair(id: &str, rule: &str) -> (String, String) {
-        (id.to_owned(), rule.to_owned())
+    fn without_dead_letter() -> QueueProps {
+        QueueProps {
+            dead_letter: None,
+            ..QueueProps::default()
+        }
     }
 
     #[test]
     fn defaults_encrypt_with_sse_sqs_and_long_poll() {
         let mut stack = stack();
         let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&queue.logical_id];
+        let r = synthesized(&stack, &queue.logical_id);
         assert_eq!(r.resource_type, "AWS::SQS::Queue");
         assert_eq!(r.property("SqsManagedSseEnabled"), Some(&json!(true)));
         assert_eq!(r.property("VisibilityTimeout"), Some(&json!(30)));
@@ -329,15 +312,7 @@ mod tests {
     #[test]
     fn no_dead_letter_queue_is_reported_as_sqs_dlq() {
         let mut stack = stack();
-        let queue = Queue::new(
-            &mut stack,
-            "Ingest",
-            QueueProps {
-                dead_letter: None,
-                ..QueueProps::default()
-            },
-        )
-        .unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", without_dead_letter()).unwrap();
         assert!(queue.dead_letter_queue.is_none());
         let synth = stack.synth().unwrap();
         assert!(
@@ -356,27 +331,14 @@ mod tests {
     #[test]
     fn suppressing_sqs_dlq_writes_argus_metadata_but_no_checkov_skip() {
         let mut stack = stack();
-        let queue = Queue::new(
-            &mut stack,
-            "Ingest",
-            QueueProps {
-                dead_letter: None,
-                ..QueueProps::default()
-            },
-        )
-        .unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", without_dead_letter()).unwrap();
         let reason = "messages are replayed from the bucket instead";
         stack
             .suppress(&queue.logical_id, "SQS-DLQ", reason)
             .unwrap();
         let synth = stack.synth().unwrap();
         assert_eq!(unsuppressed(&synth), Vec::<(String, String)>::new());
-        let finding = synth
-            .report
-            .findings
-            .iter()
-            .find(|f| f.rule == "SQS-DLQ")
-            .unwrap();
+        let finding = first_finding(&synth, "SQS-DLQ");
         assert_eq!(finding.suppressed.as_deref(), Some(reason));
         let meta = &synth.template.resources[&queue.logical_id].metadata;
         assert_eq!(
@@ -435,17 +397,11 @@ mod tests {
 
     #[test]
     fn grant_consume_allows_the_four_polling_actions_on_the_queue_only() {
-        let mut stack = stack();
-        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, queue, role) =
+            with_worker(|stack| Queue::new(stack, "Ingest", QueueProps::default()).unwrap());
         queue.grant_consume(&mut stack, &role).unwrap();
-        let granted: Vec<Value> = stack
-            .statements(&role.logical_id)
-            .iter()
-            .map(|s| serde_json::to_value(s).unwrap())
-            .collect();
         assert_eq!(
-            granted,
+            statements(&stack, &role),
             vec![json!({
                 "Sid": "IngestConsume",
                 "Effect": "Allow",
@@ -462,14 +418,12 @@ mod tests {
 
     #[test]
     fn grant_send_allows_only_send_message() {
-        let mut stack = stack();
-        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, queue, role) =
+            with_worker(|stack| Queue::new(stack, "Ingest", QueueProps::default()).unwrap());
         queue.grant_send(&mut stack, &role).unwrap();
         let synth = stack.synth().unwrap();
         assert_eq!(
-            synth.template.resources[&role.logical_id]
-                .property("Policies.0.PolicyDocument.Statement"),
+            inline_policy_statements(&synth, &role),
             Some(&json!([{
                 "Sid": "IngestSend",
                 "Effect": "Allow",
@@ -525,10 +479,7 @@ mod tests {
         for props in cases {
             let mut stack = stack();
             let err = Queue::new(&mut stack, "Ingest", props).unwrap_err();
-            assert!(
-                matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Ingest"),
-                "{err}"
-            );
+            assert!(is_invalid_construct(&err, "Ingest"), "{err}");
             assert!(stack.synth().unwrap().template.resources.is_empty());
         }
         let mut stack = stack();
@@ -545,18 +496,13 @@ mod tests {
 
     #[test]
     fn logical_ids_and_template_bytes_are_stable_across_stacks() {
-        let build = || {
-            let mut stack = stack();
-            let queue = Queue::new(&mut stack, "ingest-queue", QueueProps::default()).unwrap();
-            let role = worker(&mut stack);
-            queue.grant_consume(&mut stack, &role).unwrap();
-            (queue, stack.synth().unwrap())
-        };
-        let (qa, a) = build();
-        let (qb, b) = build();
-        assert_eq!(qa, qb);
-        assert_eq!(qa.logical_id, "IngestQueue");
-        assert_eq!(qa.policy_id, "IngestQueuePolicy");
-        assert_eq!(a.template.to_json().unwrap(), b.template.to_json().unwrap());
+        let (queue, _) = assert_stable(|stack| {
+            let queue = Queue::new(stack, "ingest-queue", QueueProps::default()).unwrap();
+            let role = worker(stack);
+            queue.grant_consume(stack, &role).unwrap();
+            queue
+        });
+        assert_eq!(queue.logical_id, "IngestQueue");
+        assert_eq!(queue.policy_id, "IngestQueuePolicy");
     }
 }

@@ -117,37 +117,19 @@ impl Role {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
-
-    fn worker(stack: &mut Stack) -> Role {
-        Role::new(
-            stack,
-            "Worker",
-            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
-        )
-        .unwrap()
-    }
-
-    fn statements(stack: &Stack, role: &Role) -> Vec<Value> {
-        stack
-            .statements(&role.logical_id)
-            .iter()
-            .map(|s| serde_json::to_value(s).unwrap())
-            .collect()
-    }
+    use crate::test_support::{
+        any_finding, assert_no_unsuppressed_errors, is_invalid_construct, stack, statements,
+        synth_resource, unsuppressed_rules, worker,
+    };
 
     #[test]
     fn role_trusts_only_the_given_service_and_has_no_managed_policies() {
         let mut stack = stack();
         let role = worker(&mut stack);
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&role.logical_id];
+        let (synth, r) = synth_resource(&stack, &role.logical_id);
         assert_eq!(r.resource_type, "AWS::IAM::Role");
         assert_eq!(
             r.property("AssumeRolePolicyDocument"),
@@ -159,7 +141,7 @@ mod tests {
         assert_eq!(r.property("Description"), Some(&json!("test worker")));
         assert_eq!(r.property("ManagedPolicyArns"), None);
         assert_eq!(r.property("Policies"), None, "no grants, no inline policy");
-        assert_eq!(synth.report.unsuppressed_errors().count(), 0);
+        assert_no_unsuppressed_errors(&synth);
     }
 
     #[test]
@@ -222,11 +204,7 @@ mod tests {
             Some(&json!(["*"]))
         );
         assert!(
-            !synth
-                .report
-                .findings
-                .iter()
-                .any(|f| f.rule.starts_with("IAM-")),
+            !any_finding(&synth, |f| f.rule.starts_with("IAM-")),
             "{:?}",
             synth.report.findings
         );
@@ -244,10 +222,7 @@ mod tests {
             let err = role
                 .grant_resourceless(&mut stack, "Bad", actions)
                 .unwrap_err();
-            assert!(
-                matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Worker"),
-                "{err}"
-            );
+            assert!(is_invalid_construct(&err, "Worker"), "{err}");
         }
         assert!(
             stack.statements(&role.logical_id).is_empty(),
@@ -265,19 +240,14 @@ mod tests {
         )
         .unwrap();
         let synth = stack.synth().unwrap();
-        let rules: Vec<&str> = synth
-            .report
-            .unsuppressed_errors()
-            .map(|f| f.rule.as_str())
-            .collect();
-        assert_eq!(rules, vec!["IAM-WILDCARD-RESOURCE"]);
+        assert_eq!(unsuppressed_rules(&synth), vec!["IAM-WILDCARD-RESOURCE"]);
 
         let reason = "a temporary grant while the bucket is migrated";
         stack
             .suppress(&role.logical_id, "IAM-WILDCARD-RESOURCE", reason)
             .unwrap();
         let synth = stack.synth().unwrap();
-        assert_eq!(synth.report.unsuppressed_errors().count(), 0);
+        assert_no_unsuppressed_errors(&synth);
         assert_eq!(
             synth.template.resources[&role.logical_id].metadata["checkov"],
             json!({"skip": [{"id": "CKV_AWS_111", "comment": reason}, {"id": "CKV_AWS_355", "comment": reason}]})

@@ -276,16 +276,14 @@ impl Table {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-    use crate::constructs::role::RoleProps;
-    use crate::stack::SynthesizedStack;
-    use crate::template::DeletionPolicy;
-
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
+    use crate::test_support::{
+        DELETED, RETAINED, any_finding, assert_stable, inline_policy_statements, pair,
+        removal_policies, stack, statements, synth_resource, synthesized, unsuppressed,
+        with_worker, worker,
+    };
 
     fn props() -> TableProps {
         TableProps::new(Attribute::new("pk", AttributeType::String))
@@ -304,37 +302,11 @@ mod tests {
         }
     }
 
-    fn worker(stack: &mut Stack) -> Role {
-        Role::new(
-            stack,
-            "Worker",
-            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
-        )
-        .unwrap()
-    }
-
-    fn statements(stack: &Stack, role: &Role) -> Vec<Value> {
-        stack
-            .statements(&role.logical_id)
-            .iter()
-            .map(|s| serde_json::to_value(s).unwrap())
-            .collect()
-    }
-
-    fn unsuppressed(synth: &SynthesizedStack) -> Vec<(String, String)> {
-        synth
-            .report
-            .unsuppressed_errors()
-            .map(|f| (f.logical_id.clone(), f.rule.clone()))
-            .collect()
-    }
-
     #[test]
     fn defaults_are_on_demand_with_ttl_pitr_and_sse() {
         let mut stack = stack();
         let table = Table::new(&mut stack, "Results", props()).unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&table.logical_id];
+        let r = synthesized(&stack, &table.logical_id);
         assert_eq!(r.resource_type, "AWS::DynamoDB::Table");
         assert_eq!(r.property("BillingMode"), Some(&json!("PAY_PER_REQUEST")));
         assert_eq!(
@@ -366,10 +338,7 @@ mod tests {
         let table = Table::new(&mut stack, "Results", props()).unwrap();
         let r = stack.resource(&table.logical_id).unwrap();
         assert_eq!(r.property("DeletionProtectionEnabled"), Some(&json!(true)));
-        assert_eq!(
-            (r.deletion_policy, r.update_replace_policy),
-            (Some(DeletionPolicy::Retain), Some(DeletionPolicy::Retain))
-        );
+        assert_eq!(removal_policies(r), RETAINED);
     }
 
     #[test]
@@ -384,20 +353,10 @@ mod tests {
             },
         )
         .unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&table.logical_id];
+        let (synth, r) = synth_resource(&stack, &table.logical_id);
         assert_eq!(r.property("DeletionProtectionEnabled"), Some(&json!(false)));
-        assert_eq!(
-            (r.deletion_policy, r.update_replace_policy),
-            (Some(DeletionPolicy::Delete), Some(DeletionPolicy::Delete))
-        );
-        assert!(
-            !synth
-                .report
-                .findings
-                .iter()
-                .any(|f| f.rule == "DDB-DELETION-PROTECTION")
-        );
+        assert_eq!(removal_policies(&r), DELETED);
+        assert!(!any_finding(&synth, |f| f.rule == "DDB-DELETION-PROTECTION"));
     }
 
     #[test]
@@ -428,10 +387,7 @@ mod tests {
             Some(&json!(false))
         );
         let synth = stack.synth().unwrap();
-        assert_eq!(
-            unsuppressed(&synth),
-            vec![("Cache".to_owned(), "DDB-PITR".to_owned())]
-        );
+        assert_eq!(unsuppressed(&synth), vec![pair("Cache", "DDB-PITR")]);
 
         let reason = "a cache that is rebuilt from the source of truth";
         stack
@@ -519,9 +475,8 @@ mod tests {
 
     #[test]
     fn grant_read_data_covers_the_table_only_when_it_has_no_index() {
-        let mut stack = stack();
-        let table = Table::new(&mut stack, "Results", props()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, table, role) =
+            with_worker(|stack| Table::new(stack, "Results", props()).unwrap());
         table.grant_read_data(&mut stack, &role).unwrap();
         assert_eq!(
             statements(&stack, &role),
@@ -536,9 +491,8 @@ mod tests {
 
     #[test]
     fn grant_read_data_covers_the_indexes_of_a_table_that_has_them() {
-        let mut stack = stack();
-        let table = Table::new(&mut stack, "Results", with_index()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, table, role) =
+            with_worker(|stack| Table::new(stack, "Results", with_index()).unwrap());
         table.grant_read_data(&mut stack, &role).unwrap();
         let granted = statements(&stack, &role);
         assert_eq!(granted.len(), 1);
@@ -550,9 +504,8 @@ mod tests {
 
     #[test]
     fn grant_write_data_never_deletes_and_skips_indexes() {
-        let mut stack = stack();
-        let table = Table::new(&mut stack, "Results", with_index()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, table, role) =
+            with_worker(|stack| Table::new(stack, "Results", with_index()).unwrap());
         table.grant_write_data(&mut stack, &role).unwrap();
         let granted = statements(&stack, &role);
         assert_eq!(
@@ -569,14 +522,12 @@ mod tests {
 
     #[test]
     fn grant_append_allows_only_put_item() {
-        let mut stack = stack();
-        let table = Table::new(&mut stack, "Audit", props()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, table, role) =
+            with_worker(|stack| Table::new(stack, "Audit", props()).unwrap());
         table.grant_append(&mut stack, &role).unwrap();
         let synth = stack.synth().unwrap();
         assert_eq!(
-            synth.template.resources[&role.logical_id]
-                .property("Policies.0.PolicyDocument.Statement"),
+            inline_policy_statements(&synth, &role),
             Some(&json!([{
                 "Sid": "AuditAppend",
                 "Effect": "Allow",
@@ -588,22 +539,12 @@ mod tests {
 
     #[test]
     fn logical_ids_and_template_bytes_are_stable_across_stacks() {
-        let build = || {
-            let mut stack = stack();
-            let table = Table::new(&mut stack, "results-table", with_index()).unwrap();
-            let role = worker(&mut stack);
-            table.grant_read_data(&mut stack, &role).unwrap();
-            (
-                table.logical_id,
-                stack.synth().unwrap().template.to_json().unwrap(),
-            )
-        };
-        let (id_a, json_a) = build();
-        let (id_b, json_b) = build();
-        assert_eq!(
-            (id_a.as_str(), id_b.as_str()),
-            ("ResultsTable", "ResultsTable")
-        );
-        assert_eq!(json_a, json_b);
+        let (id, _) = assert_stable(|stack| {
+            let table = Table::new(stack, "results-table", with_index()).unwrap();
+            let role = worker(stack);
+            table.grant_read_data(stack, &role).unwrap();
+            table.logical_id
+        });
+        assert_eq!(id, "ResultsTable");
     }
 }

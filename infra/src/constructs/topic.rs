@@ -141,30 +141,19 @@ impl Topic {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-    use crate::constructs::role::RoleProps;
-
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
-
-    fn worker(stack: &mut Stack) -> Role {
-        Role::new(
-            stack,
-            "Worker",
-            RoleProps::for_service("lambda.amazonaws.com", "test worker"),
-        )
-        .unwrap()
-    }
+    use crate::test_support::{
+        any_finding, assert_no_unsuppressed_errors, assert_stable, is_invalid_construct,
+        policy_statements, stack, statements, synthesized, unsuppressed_rules, with_worker,
+    };
 
     #[test]
     fn topic_is_encrypted_with_the_aws_managed_sns_key() {
         let mut stack = stack();
         let topic = Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&topic.logical_id];
+        let r = synthesized(&stack, &topic.logical_id);
         assert_eq!(r.resource_type, "AWS::SNS::Topic");
         assert_eq!(r.property("KmsMasterKeyId"), Some(&json!("alias/aws/sns")));
     }
@@ -212,19 +201,8 @@ mod tests {
         let mut stack = stack();
         Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
         let synth = stack.synth().unwrap();
-        assert_eq!(
-            synth.report.unsuppressed_errors().count(),
-            0,
-            "{:?}",
-            synth.report.findings
-        );
-        assert!(
-            !synth
-                .report
-                .findings
-                .iter()
-                .any(|f| f.rule.starts_with("SNS-"))
-        );
+        assert_no_unsuppressed_errors(&synth);
+        assert!(!any_finding(&synth, |f| f.rule.starts_with("SNS-")));
     }
 
     #[test]
@@ -239,27 +217,16 @@ mod tests {
                 .unwrap()
         );
         let synth = stack.synth().unwrap();
-        let rules: Vec<&str> = synth
-            .report
-            .unsuppressed_errors()
-            .map(|f| f.rule.as_str())
-            .collect();
-        assert_eq!(rules, vec!["SNS-ENCRYPTION"]);
+        assert_eq!(unsuppressed_rules(&synth), vec!["SNS-ENCRYPTION"]);
     }
 
     #[test]
     fn grant_publish_allows_sns_publish_on_the_topic_only() {
-        let mut stack = stack();
-        let topic = Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
-        let role = worker(&mut stack);
+        let (mut stack, topic, role) =
+            with_worker(|stack| Topic::new(stack, "Alerts", TopicProps::default()).unwrap());
         topic.grant_publish(&mut stack, &role).unwrap();
-        let granted: Vec<Value> = stack
-            .statements(&role.logical_id)
-            .iter()
-            .map(|s| serde_json::to_value(s).unwrap())
-            .collect();
         assert_eq!(
-            granted,
+            statements(&stack, &role),
             vec![json!({
                 "Sid": "AlertsPublish",
                 "Effect": "Allow",
@@ -280,9 +247,7 @@ mod tests {
         let topic = Topic::new(&mut stack, "Alerts", TopicProps::default()).unwrap();
         topic.allow_cloudwatch_alarms(&mut stack).unwrap();
         let synth = stack.synth().unwrap();
-        let statements = synth.template.resources[&topic.policy_id]
-            .property("PolicyDocument.Statement")
-            .unwrap();
+        let statements = policy_statements(&synth, &topic.policy_id);
         assert_eq!(
             statements[1],
             json!({
@@ -312,25 +277,17 @@ mod tests {
         let err = topic
             .add_email_subscription(&mut stack, 1, "not-an-address")
             .unwrap_err();
-        assert!(
-            matches!(err, SynthError::InvalidConstruct { ref construct, .. } if construct == "Alerts"),
-            "{err}"
-        );
+        assert!(is_invalid_construct(&err, "Alerts"), "{err}");
         assert!(stack.resource("AlertsEmailSubscription2").is_none());
     }
 
     #[test]
     fn logical_ids_and_template_bytes_are_stable_across_stacks() {
-        let build = || {
-            let mut stack = stack();
-            let topic = Topic::new(&mut stack, "alerts", TopicProps::default()).unwrap();
-            topic.allow_cloudwatch_alarms(&mut stack).unwrap();
-            (topic, stack.synth().unwrap().template.to_json().unwrap())
-        };
-        let (a, json_a) = build();
-        let (b, json_b) = build();
-        assert_eq!(a, b);
-        assert_eq!(a.logical_id, "Alerts");
-        assert_eq!(json_a, json_b);
+        let (topic, _) = assert_stable(|stack| {
+            let topic = Topic::new(stack, "alerts", TopicProps::default()).unwrap();
+            topic.allow_cloudwatch_alarms(stack).unwrap();
+            topic
+        });
+        assert_eq!(topic.logical_id, "Alerts");
     }
 }

@@ -107,12 +107,9 @@ mod tests {
 
     use super::*;
     use crate::constructs::bucket::BucketProps;
+    use crate::test_support::{policy_statements, stack, synth_resource};
 
     const TRAIL_ARN: &str = "arn:${AWS::Partition}:cloudtrail:${AWS::Region}:${AWS::AccountId}:trail/${AWS::StackName}-trail";
-
-    fn stack() -> Stack {
-        Stack::new("test-stack", "test").unwrap()
-    }
 
     fn trail(stack: &mut Stack, data_buckets: Vec<Expr>) -> (Bucket, Trail) {
         let bucket = Bucket::new(stack, "TrailLogs", BucketProps::default()).unwrap();
@@ -133,8 +130,7 @@ mod tests {
     fn trail_records_all_regions_global_events_and_validates_logs() {
         let mut stack = stack();
         let (_, trail) = trail(&mut stack, Vec::new());
-        let synth = stack.synth().unwrap();
-        let r = &synth.template.resources[&trail.logical_id];
+        let (synth, r) = synth_resource(&stack, &trail.logical_id);
         assert_eq!(r.resource_type, "AWS::CloudTrail::Trail");
         assert_eq!(r.property("IsMultiRegionTrail"), Some(&json!(true)));
         assert_eq!(r.property("IncludeGlobalServiceEvents"), Some(&json!(true)));
@@ -166,12 +162,7 @@ mod tests {
         let mut stack = stack();
         let (bucket, _) = trail(&mut stack, Vec::new());
         let synth = stack.synth().unwrap();
-        let statements = synth.template.resources[&bucket.policy_id]
-            .property("PolicyDocument.Statement")
-            .unwrap()
-            .as_array()
-            .unwrap()
-            .clone();
+        let statements = policy_statements(&synth, &bucket.policy_id);
         assert_eq!(statements.len(), 3, "TLS deny, ACL check, write");
         assert_eq!(
             statement(&statements, "CloudTrailAclCheck"),

@@ -553,6 +553,7 @@ mod tests {
     use crate::rules::{Finding, RuleReport, check};
     use crate::stack::Suppression;
     use crate::template::{CfnResource, DeletionPolicy};
+    use crate::test_support::{finding, rules_for};
 
     fn template(resources: Vec<(&str, Resource)>) -> Template {
         let mut t = Template::default();
@@ -567,22 +568,6 @@ mod tests {
 
     fn report(t: &Template) -> RuleReport {
         check("test-stack", t, &BTreeMap::new(), &[])
-    }
-
-    fn finding<'a>(report: &'a RuleReport, logical_id: &str, rule: &str) -> Option<&'a Finding> {
-        report
-            .findings
-            .iter()
-            .find(|f| f.logical_id == logical_id && f.rule == rule)
-    }
-
-    fn rules_for(report: &RuleReport, logical_id: &str) -> BTreeSet<String> {
-        report
-            .findings
-            .iter()
-            .filter(|f| f.logical_id == logical_id)
-            .map(|f| f.rule.clone())
-            .collect()
     }
 
     fn role(statements: Vec<Statement>) -> Resource {

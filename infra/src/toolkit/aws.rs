@@ -42,27 +42,23 @@ impl AwsContext {
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .load()
             .await;
+        Self::from_config(config)
+    }
+
+    /// Builds the clients from an already loaded configuration.
+    pub fn from_config(config: SdkConfig) -> Self {
         let region = config.region().map(ToString::to_string).unwrap_or_default();
         let endpoint = config.endpoint_url().map(str::to_owned);
         let credentials = match std::env::var("AWS_PROFILE") {
             Ok(profile) => format!("profile {profile}"),
-            Err(_) if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() => {
-                "AWS_ACCESS_KEY_ID from the environment".into()
-            }
-            Err(_) => {
-                "the default chain (environment, profile, SSO, instance or container role)".into()
-            }
+            Err(_) if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() => "AWS_ACCESS_KEY_ID from the environment".into(),
+            Err(_) => "the default chain (environment, profile, SSO, instance or container role)".into(),
         };
         let target = format!(
             "endpoint {}, Region {region}, credentials from {credentials}",
-            endpoint.as_deref().map_or_else(
-                || "the AWS default".to_owned(),
-                |e| format!("{e} (AWS_ENDPOINT_URL)")
-            )
+            endpoint.as_deref().map_or_else(|| "the AWS default".to_owned(), |e| format!("{e} (AWS_ENDPOINT_URL)"))
         );
-        let s3_config = aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(endpoint.is_some())
-            .build();
+        let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint.is_some()).build();
         AwsContext {
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),

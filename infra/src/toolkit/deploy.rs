@@ -202,10 +202,10 @@ pub async fn deploy(
     let diff = TemplateDiff::between(old_template.as_ref(), &new_template);
 
     // Change set.
-    let change_set_name = format!(
-        "argus-{}",
-        DateTime::from(std::time::SystemTime::now()).secs()
-    );
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let change_set_name = format!("argus-{millis}");
     let mut create = aws
         .cloudformation
         .create_change_set()

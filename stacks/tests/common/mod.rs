@@ -40,3 +40,59 @@ pub fn lint_bin(tool: &str) -> PathBuf {
     );
     bin
 }
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts MiniStack (the twin's emulator, from `.venv/twin`) on a free loopback port; it is
+/// stopped by PID when the handle drops.
+pub fn start_twin() -> argus_local::ministack::MiniStack {
+    let python = root().join(argus_local::ministack::VENV_PYTHON);
+    assert!(python.exists(), "{} is missing: run `make twin-tools` (make test does)", python.display());
+    argus_local::ministack::MiniStack::start(argus_local::ministack::MiniStackOptions::new(python, free_port())).unwrap()
+}
+
+/// `argus` with the environment of the twin at `endpoint` (test credentials, the stage's Region).
+pub fn argus_on(endpoint: &str) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_argus"));
+    command
+        .current_dir(root())
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    command
+}
+
+/// A copy of the shipped stage configs that a test may edit.
+pub fn config_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(config_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// Builds the local stage's processor bundle once per test binary with `argus bundle` (cargo-lambda,
+/// release) and returns the zip; callers copy it into their own assembly folder.
+pub fn processor_bundle() -> &'static Path {
+    static BUNDLE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUNDLE.get_or_init(|| {
+        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("argus-bundle");
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
+            .current_dir(root())
+            .args(["bundle", "--stage", "local", "--out"])
+            .arg(&out)
+            .status()
+            .unwrap();
+        assert!(status.success(), "argus bundle failed: is cargo-lambda installed (`make bundle-tools`)?");
+        out.join("assets/processor-x86_64.zip")
+    })
+}
