@@ -110,23 +110,46 @@ pub struct Target {
 ///
 /// # Errors
 /// [`AppError::UnknownStage`] for `all` or an unknown name; [`AppError::Config`]; [`AppError::Synth`].
-pub fn target(config_dir: &Path, selection: &Selection, region_stage: &str) -> Result<Target, AppError> {
+pub fn target(
+    config_dir: &Path,
+    selection: &Selection,
+    region_stage: &str,
+) -> Result<Target, AppError> {
     match selection {
         Selection::Stage(stage) => {
             let config = StageConfig::load(config_dir, stage)?;
-            Ok(Target { stack: pipeline_stack(&config)?, region: config.region.clone(), protected: config.protected, deployable_on_twin: true })
+            Ok(Target {
+                stack: pipeline_stack(&config)?,
+                region: config.region.clone(),
+                protected: config.protected,
+                deployable_on_twin: true,
+            })
         }
         Selection::Audit => {
             let region = StageConfig::load(config_dir, region_stage)?.region;
             let mut stacks = build(config_dir, selection)?;
-            let stack = stacks.pop().ok_or_else(|| AppError::UnknownStage("audit".into()))?;
-            Ok(Target { stack, region, protected: true, deployable_on_twin: false })
+            let stack = stacks
+                .pop()
+                .ok_or_else(|| AppError::UnknownStage("audit".into()))?;
+            Ok(Target {
+                stack,
+                region,
+                protected: true,
+                deployable_on_twin: false,
+            })
         }
         Selection::Toolkit => {
             let region = StageConfig::load(config_dir, region_stage)?.region;
-            Ok(Target { stack: toolkit_stack(QUALIFIER)?, region, protected: true, deployable_on_twin: true })
+            Ok(Target {
+                stack: toolkit_stack(QUALIFIER)?,
+                region,
+                protected: true,
+                deployable_on_twin: true,
+            })
         }
-        Selection::All => Err(AppError::UnknownStage("all (this command takes one stack: beta, prod, local, audit or toolkit)".into())),
+        Selection::All => Err(AppError::UnknownStage(
+            "all (this command takes one stack: beta, prod, local, audit or toolkit)".into(),
+        )),
     }
 }
 

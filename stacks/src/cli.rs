@@ -24,7 +24,13 @@ use crate::commands;
 #[command(name = "argus", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// Folder holding the stage config files.
-    #[arg(long, global = true, env = "ARGUS_CONFIG_DIR", default_value = "stacks/config", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "ARGUS_CONFIG_DIR",
+        default_value = "stacks/config",
+        value_name = "DIR"
+    )]
     pub config_dir: PathBuf,
     /// The cloud assembly folder (templates, manifest, bundles).
     #[arg(long, global = true, default_value = "cdk.out", value_name = "DIR")]
@@ -59,6 +65,8 @@ pub enum Command {
     /// Compare the synthesized template with the deployed one: resources added, removed and
     /// modified (property paths) and IAM statements. Exit 0: no differences; 1: differences.
     Diff(StageArgs),
+    /// The local twin: MiniStack and argus-local (Rekognition) on 127.0.0.1 — up, down, status.
+    Local(commands::local::LocalArgs),
     /// Delete a stack. Beta and local buckets are emptied first (every object version); a
     /// protected stage (prod) is refused unless --force and its termination protection is off.
     Destroy(DestroyArgs),
@@ -148,7 +156,10 @@ pub struct Failure {
 impl Failure {
     /// A failure with an explicit code.
     pub fn new(code: u8, message: impl Into<String>) -> Self {
-        Failure { message: message.into(), code }
+        Failure {
+            message: message.into(),
+            code,
+        }
     }
 
     /// The process exit code.
@@ -166,7 +177,10 @@ impl From<AppError> for Failure {
             AppError::Toolkit(ToolkitError::Interrupted(_)) => 130,
             AppError::Toolkit(_) => 1,
         };
-        Failure { message: error.to_string(), code }
+        Failure {
+            message: error.to_string(),
+            code,
+        }
     }
 }
 
@@ -187,7 +201,10 @@ impl From<ToolkitError> for Failure {
 /// # Errors
 /// [`Failure`] with the message to print and the exit code.
 pub fn run(cli: Cli) -> Result<(), Failure> {
-    let context = commands::Context { config_dir: cli.config_dir, out: cli.out };
+    let context = commands::Context {
+        config_dir: cli.config_dir,
+        out: cli.out,
+    };
     match cli.command {
         Command::Synth(args) => commands::synth::run(&context, &args),
         Command::Bundle(args) => commands::bundle::run(&context, &args),
@@ -195,5 +212,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Deploy(args) => commands::block_on(commands::deploy::run(&context, &args)),
         Command::Diff(args) => commands::block_on(commands::diff::run(&context, &args)),
         Command::Destroy(args) => commands::block_on(commands::destroy::run(&context, &args)),
+        Command::Local(args) => commands::local::run(&context, &args),
     }
 }

@@ -13,7 +13,11 @@ use argus_infra::toolkit::aws::AwsContext;
 use argus_infra::toolkit::deploy::{self, Approval, DeployRequest};
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
@@ -49,61 +53,139 @@ fn deploy_lifecycle_on_the_twin() {
     // Bootstrap: the toolkit stack and its assets bucket.
     let o = argus(&["bootstrap", "--stage", "local"]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("assets bucket argus-assets-000000000000-us-east-1"), "{}", text(&o));
+    assert!(
+        text(&o).contains("assets bucket argus-assets-000000000000-us-east-1"),
+        "{}",
+        text(&o)
+    );
 
     // First deploy creates the stack, names each resource as it completes, writes outputs.
     let outputs = out.path().join("outputs.json");
-    let o = argus(&["deploy", "--stage", "local", "--require-approval", "never", "--outputs-file", &outputs.to_string_lossy()]);
+    let o = argus(&[
+        "deploy",
+        "--stage",
+        "local",
+        "--require-approval",
+        "never",
+        "--outputs-file",
+        &outputs.to_string_lossy(),
+    ]);
     let log = text(&o);
     assert!(o.status.success(), "{log}");
-    assert!(log.contains("(CREATE)") && log.contains("argus-local: CREATE_COMPLETE"), "{log}");
-    assert!(log.contains("asset processor uploaded to s3://argus-assets-"), "{log}");
-    for resource in ["Input", "Ingest", "Results", "Audit", "Processor", "ProcessorIngestSource", "AlarmsDeadLetters"] {
-        assert!(log.lines().any(|l| l.contains("CREATE_COMPLETE") && l.trim_end().ends_with(resource)), "{resource} missing:\n{log}");
+    assert!(
+        log.contains("(CREATE)") && log.contains("argus-local: CREATE_COMPLETE"),
+        "{log}"
+    );
+    assert!(
+        log.contains("asset processor uploaded to s3://argus-assets-"),
+        "{log}"
+    );
+    for resource in [
+        "Input",
+        "Ingest",
+        "Results",
+        "Audit",
+        "Processor",
+        "ProcessorIngestSource",
+        "AlarmsDeadLetters",
+    ] {
+        assert!(
+            log.lines()
+                .any(|l| l.contains("CREATE_COMPLETE") && l.trim_end().ends_with(resource)),
+            "{resource} missing:\n{log}"
+        );
     }
-    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&outputs).unwrap()).unwrap();
-    assert_eq!(written["argus-local"]["InputBucketName"], "argus-local-input-000000000000-us-east-1");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&outputs).unwrap()).unwrap();
+    assert_eq!(
+        written["argus-local"]["InputBucketName"],
+        "argus-local-input-000000000000-us-east-1"
+    );
     assert_eq!(written["argus-local"]["InputPrefix"], "incoming/");
 
     // Second deploy: no changes, and no change set is left or executed.
     let o = argus(&["deploy", "--stage", "local", "--require-approval", "never"]);
     let log = text(&o);
     assert!(o.status.success(), "{log}");
-    assert!(log.contains("argus-local: no changes") && log.contains("asset processor already in"), "{log}");
+    assert!(
+        log.contains("argus-local: no changes") && log.contains("asset processor already in"),
+        "{log}"
+    );
     assert!(!log.contains("UPDATE_IN_PROGRESS"), "{log}");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let cfn = aws_sdk_cloudformation::Client::new(&sdk_config(&endpoint));
-    let change_sets = runtime.block_on(cfn.list_change_sets().stack_name("argus-local").send()).unwrap();
-    let statuses: Vec<_> = change_sets.summaries().iter().map(|c| c.execution_status().map(|s| s.as_str().to_owned())).collect();
-    assert_eq!(statuses, vec![Some("EXECUTE_COMPLETE".to_owned())], "only the first (CREATE) change set was executed; the empty one was deleted");
+    let change_sets = runtime
+        .block_on(cfn.list_change_sets().stack_name("argus-local").send())
+        .unwrap();
+    let statuses: Vec<_> = change_sets
+        .summaries()
+        .iter()
+        .map(|c| c.execution_status().map(|s| s.as_str().to_owned()))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![Some("EXECUTE_COMPLETE".to_owned())],
+        "only the first (CREATE) change set was executed; the empty one was deleted"
+    );
 
     // Diff: none, then a config change shows as a property path and deploys as an UPDATE.
     let o = argus(&["diff", "--stage", "local"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(text(&o).contains("no differences"));
     let local = config.path().join("local.toml");
-    let edited = std::fs::read_to_string(&local).unwrap().replace("max_labels = 20", "max_labels = 30");
+    let edited = std::fs::read_to_string(&local)
+        .unwrap()
+        .replace("max_labels = 20", "max_labels = 30");
     std::fs::write(&local, edited).unwrap();
     let o = argus(&["diff", "--stage", "local"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("Properties.Environment.Variables.ARGUS_MAX_LABELS: \"20\" -> \"30\""), "{}", text(&o));
+    assert!(
+        text(&o).contains("Properties.Environment.Variables.ARGUS_MAX_LABELS: \"20\" -> \"30\""),
+        "{}",
+        text(&o)
+    );
     let o = argus(&["deploy", "--stage", "local", "--require-approval", "never"]);
     let log = text(&o);
-    assert!(o.status.success() && log.contains("(UPDATE)") && log.contains("argus-local: UPDATE_COMPLETE"), "{log}");
+    assert!(
+        o.status.success()
+            && log.contains("(UPDATE)")
+            && log.contains("argus-local: UPDATE_COMPLETE"),
+        "{log}"
+    );
     assert!(log.contains("Modify   AWS::Lambda::Function"), "{log}");
 
     // Destroy empties the buckets (every version) and removes the stack.
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk_config(&endpoint)).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk_config(&endpoint))
+            .force_path_style(true)
+            .build(),
+    );
     let bucket = "argus-local-input-000000000000-us-east-1";
     for body in ["one", "two"] {
-        runtime.block_on(s3.put_object().bucket(bucket).key("reference/x.txt").body(body.as_bytes().to_vec().into()).send()).unwrap();
+        runtime
+            .block_on(
+                s3.put_object()
+                    .bucket(bucket)
+                    .key("reference/x.txt")
+                    .body(body.as_bytes().to_vec().into())
+                    .send(),
+            )
+            .unwrap();
     }
     let o = argus(&["destroy", "--stage", "local"]);
     let log = text(&o);
     assert!(o.status.success(), "{log}");
-    assert!(log.contains(&format!("emptied {bucket} (2 object versions")), "{log}");
+    assert!(
+        log.contains(&format!("emptied {bucket} (2 object versions")),
+        "{log}"
+    );
     assert!(log.contains("argus-local: DELETE_COMPLETE"), "{log}");
-    assert!(runtime.block_on(s3.head_bucket().bucket(bucket).send()).is_err(), "the input bucket is gone");
+    assert!(
+        runtime
+            .block_on(s3.head_bucket().bucket(bucket).send())
+            .is_err(),
+        "the input bucket is gone"
+    );
     let o = argus(&["diff", "--stage", "local"]);
     assert!(text(&o).contains("not deployed"), "{}", text(&o));
     twin.stop().unwrap();
@@ -113,10 +195,23 @@ fn deploy_lifecycle_on_the_twin() {
 fn a_failed_deployment_names_each_failed_resource_and_its_reason() {
     let twin = common::start_twin();
     let endpoint = twin.endpoint_url();
-    let mut stack = argus_infra::Stack::new("argus-failing", "a template the emulator rejects").unwrap();
-    let queue = Queue::new(&mut stack, "Bad", QueueProps { dead_letter: None, ..QueueProps::default() }).unwrap();
+    let mut stack =
+        argus_infra::Stack::new("argus-failing", "a template the emulator rejects").unwrap();
+    let queue = Queue::new(
+        &mut stack,
+        "Bad",
+        QueueProps {
+            dead_letter: None,
+            ..QueueProps::default()
+        },
+    )
+    .unwrap();
     // The escape hatch bypasses the construct's validation: SQS accepts at most 43,200 s.
-    stack.resource_mut(&queue.logical_id).unwrap().add_property_override("VisibilityTimeout", 99_999).unwrap();
+    stack
+        .resource_mut(&queue.logical_id)
+        .unwrap()
+        .add_property_override("VisibilityTimeout", 99_999)
+        .unwrap();
     let body = stack.synth().unwrap().template.to_json().unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let result = runtime.block_on(async {
@@ -136,33 +231,58 @@ fn a_failed_deployment_names_each_failed_resource_and_its_reason() {
         )
         .await
     });
-    let Err(ToolkitError::StackFailed { status, failed, .. }) = &result else { panic!("expected a failed stack, got {result:?}") };
+    let Err(ToolkitError::StackFailed { status, failed, .. }) = &result else {
+        panic!("expected a failed stack, got {result:?}")
+    };
     assert_eq!(status, "ROLLBACK_COMPLETE");
-    let (id, ty, reason) = failed.iter().find(|(id, _, _)| id == "Bad").unwrap_or_else(|| panic!("{failed:?}"));
+    let (id, ty, reason) = failed
+        .iter()
+        .find(|(id, _, _)| id == "Bad")
+        .unwrap_or_else(|| panic!("{failed:?}"));
     assert_eq!((id.as_str(), ty.as_str()), ("Bad", "AWS::SQS::Queue"));
     assert!(reason.contains("VisibilityTimeout"), "{reason}");
     let message = result.unwrap_err().to_string();
-    assert!(message.contains("Bad (AWS::SQS::Queue): ") && message.contains("VisibilityTimeout"), "{message}");
+    assert!(
+        message.contains("Bad (AWS::SQS::Queue): ") && message.contains("VisibilityTimeout"),
+        "{message}"
+    );
     twin.stop().unwrap();
 }
 
 #[test]
 fn an_unreachable_endpoint_fails_with_what_was_tried() {
     let port = common::free_port(); // nothing listens there
-    let o = common::argus_on(&format!("http://127.0.0.1:{port}")).args(["deploy", "--stage", "local"]).output().unwrap();
+    let o = common::argus_on(&format!("http://127.0.0.1:{port}"))
+        .args(["deploy", "--stage", "local"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("cloudformation:DescribeStacks failed") && err.contains("Connection refused"), "{err}");
-    assert!(err.contains(&format!("tried: endpoint http://127.0.0.1:{port} (AWS_ENDPOINT_URL), Region us-east-1")), "{err}");
+    assert!(
+        err.contains("cloudformation:DescribeStacks failed") && err.contains("Connection refused"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "tried: endpoint http://127.0.0.1:{port} (AWS_ENDPOINT_URL), Region us-east-1"
+        )),
+        "{err}"
+    );
     assert!(!err.contains("panicked"));
 }
 
 #[test]
 fn the_audit_stack_is_refused_on_the_twin_with_the_reason() {
-    let o = common::argus_on("http://127.0.0.1:9").args(["deploy", "--stage", "audit"]).output().unwrap();
+    let o = common::argus_on("http://127.0.0.1:9")
+        .args(["deploy", "--stage", "audit"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("argus-audit needs AWS CloudTrail") && err.contains("does not provide"), "{err}");
+    assert!(
+        err.contains("argus-audit needs AWS CloudTrail") && err.contains("does not provide"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -173,7 +293,11 @@ fn the_processor_bundle_is_a_deterministic_zip_for_amazon_linux_2023() {
 
     let zip_path = common::processor_bundle();
     let bytes = std::fs::read(zip_path).unwrap();
-    assert!(bytes.len() < 10 * 1024 * 1024, "the zip is {} bytes", bytes.len());
+    assert!(
+        bytes.len() < 10 * 1024 * 1024,
+        "the zip is {} bytes",
+        bytes.len()
+    );
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     assert_eq!(archive.len(), 1, "only bootstrap");
     let mut entry = archive.by_index(0).unwrap();
@@ -182,7 +306,10 @@ fn the_processor_bundle_is_a_deterministic_zip_for_amazon_linux_2023() {
     let mut binary = Vec::new();
     entry.read_to_end(&mut binary).unwrap();
     let needed = glibc_requirement(&binary).unwrap();
-    assert!(needed.is_none_or(|v| v <= AL2023_GLIBC), "bootstrap needs glibc {needed:?}, newer than {AL2023_GLIBC:?}");
+    assert!(
+        needed.is_none_or(|v| v <= AL2023_GLIBC),
+        "bootstrap needs glibc {needed:?}, newer than {AL2023_GLIBC:?}"
+    );
 
     // Packaging the same binary again gives the same bytes, so the same asset key.
     let dir = tempfile::tempdir().unwrap();

@@ -51,14 +51,23 @@ impl AwsContext {
         let endpoint = config.endpoint_url().map(str::to_owned);
         let credentials = match std::env::var("AWS_PROFILE") {
             Ok(profile) => format!("profile {profile}"),
-            Err(_) if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() => "AWS_ACCESS_KEY_ID from the environment".into(),
-            Err(_) => "the default chain (environment, profile, SSO, instance or container role)".into(),
+            Err(_) if std::env::var_os("AWS_ACCESS_KEY_ID").is_some() => {
+                "AWS_ACCESS_KEY_ID from the environment".into()
+            }
+            Err(_) => {
+                "the default chain (environment, profile, SSO, instance or container role)".into()
+            }
         };
         let target = format!(
             "endpoint {}, Region {region}, credentials from {credentials}",
-            endpoint.as_deref().map_or_else(|| "the AWS default".to_owned(), |e| format!("{e} (AWS_ENDPOINT_URL)"))
+            endpoint.as_deref().map_or_else(
+                || "the AWS default".to_owned(),
+                |e| format!("{e} (AWS_ENDPOINT_URL)")
+            )
         );
-        let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(endpoint.is_some()).build();
+        let s3_config = aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(endpoint.is_some())
+            .build();
         AwsContext {
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
@@ -69,7 +78,10 @@ impl AwsContext {
 
     /// The Region the clients use.
     pub fn region(&self) -> String {
-        self.config.region().map(ToString::to_string).unwrap_or_default()
+        self.config
+            .region()
+            .map(ToString::to_string)
+            .unwrap_or_default()
     }
 
     /// Checks that the clients use `expected` (a stage's Region is part of its resource names).

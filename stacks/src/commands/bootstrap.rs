@@ -11,10 +11,16 @@ use crate::cli::{Failure, StageArgs};
 
 /// Deploys `argus-toolkit` in the Region of `--stage` (no changes when it is up to date).
 pub async fn run(context: &Context, args: &StageArgs) -> Result<(), Failure> {
-    let region_stage = if args.stage == "toolkit" { super::ACCOUNT_STACK_REGION_STAGE } else { args.stage.as_str() };
+    let region_stage = if args.stage == "toolkit" {
+        super::ACCOUNT_STACK_REGION_STAGE
+    } else {
+        args.stage.as_str()
+    };
     let (mut target, _, _) = synth_target(context, "toolkit", region_stage)?;
     if args.stage != "toolkit" {
-        target.region = crate::config::StageConfig::load(&context.config_dir, region_stage).map_err(crate::app::AppError::from)?.region;
+        target.region = crate::config::StageConfig::load(&context.config_dir, region_stage)
+            .map_err(crate::app::AppError::from)?
+            .region;
     }
     let aws = aws_for(&target).await?;
     let body = target.stack.synth()?.template.to_json()?;
@@ -34,7 +40,9 @@ pub async fn run(context: &Context, args: &StageArgs) -> Result<(), Failure> {
     .await?;
     let bucket = assets_bucket(&aws).await?;
     match outcome {
-        DeployOutcome::NoChanges => println!("{TOOLKIT_STACK_NAME}: already bootstrapped; assets bucket {bucket}"),
+        DeployOutcome::NoChanges => {
+            println!("{TOOLKIT_STACK_NAME}: already bootstrapped; assets bucket {bucket}")
+        }
         _ => println!("{TOOLKIT_STACK_NAME}: bootstrapped; assets bucket {bucket}"),
     }
     Ok(())

@@ -15,7 +15,8 @@ use crate::cli::{DeployArgs, Failure, RequireApproval};
 
 /// Deploys one stack.
 pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
-    let (target, synthesized, _) = synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
+    let (target, synthesized, _) =
+        synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
     let name = synthesized.name.clone();
     let aws = aws_for(&target).await?;
     let mut parameters = Vec::new();
@@ -35,7 +36,11 @@ pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
             println!(
                 "{name}: asset {} {} s3://{assets}/{key} ({} bytes; bootstrap for provided.al2023, glibc <= {}.{})",
                 asset.id,
-                if published == Published::Uploaded { "uploaded to" } else { "already in" },
+                if published == Published::Uploaded {
+                    "uploaded to"
+                } else {
+                    "already in"
+                },
                 bytes.len(),
                 AL2023_GLIBC.0,
                 AL2023_GLIBC.1
@@ -64,11 +69,16 @@ pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
     if let Some(file) = &args.outputs_file {
         let outputs = match outcome {
             DeployOutcome::Deployed { outputs } => outputs,
-            _ => deploy::describe_stack(&aws, &name).await?.map(|s| s.outputs).unwrap_or_default(),
+            _ => deploy::describe_stack(&aws, &name)
+                .await?
+                .map(|s| s.outputs)
+                .unwrap_or_default(),
         };
         let document = BTreeMap::from([(name.clone(), outputs)]);
-        let text = serde_json::to_string_pretty(&document).map_err(|e| Failure::new(1, e.to_string()))?;
-        std::fs::write(file, text + "\n").map_err(|e| Failure::new(1, format!("cannot write {}: {e}", file.display())))?;
+        let text =
+            serde_json::to_string_pretty(&document).map_err(|e| Failure::new(1, e.to_string()))?;
+        std::fs::write(file, text + "\n")
+            .map_err(|e| Failure::new(1, format!("cannot write {}: {e}", file.display())))?;
         println!("{name}: outputs written to {}", file.display());
     }
     Ok(())

@@ -9,7 +9,8 @@ use crate::cli::{DestroyArgs, Failure};
 
 /// Destroys one stack (emptying its deletable buckets first).
 pub async fn run(context: &Context, args: &DestroyArgs) -> Result<(), Failure> {
-    let (target, synthesized, _) = synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
+    let (target, synthesized, _) =
+        synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
     let aws = aws_for(&target).await?;
     destroy::destroy(
         &aws,

@@ -8,14 +8,22 @@ use crate::cli::{Failure, StageArgs};
 
 /// Prints the differences; exit 1 (as a [`Failure`] with an empty message) when there are some.
 pub async fn run(context: &Context, args: &StageArgs) -> Result<(), Failure> {
-    let (target, synthesized, _) = synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
+    let (target, synthesized, _) =
+        synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
     let aws = aws_for(&target).await?;
     let deployed = deployed_template(&aws, &synthesized.name).await?;
     let new = synthesized.template.to_value()?;
     if deployed.is_none() {
-        println!("{}: not deployed; every resource would be added", synthesized.name);
+        println!(
+            "{}: not deployed; every resource would be added",
+            synthesized.name
+        );
     }
     let diff = TemplateDiff::between(deployed.as_ref(), &new);
     print!("{}: {}", synthesized.name, diff.render());
-    if diff.is_empty() { Ok(()) } else { Err(Failure::new(1, String::new())) }
+    if diff.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::new(1, String::new()))
+    }
 }

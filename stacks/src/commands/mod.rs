@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod deploy;
 pub mod destroy;
 pub mod diff;
+pub mod local;
 pub mod synth;
 
 use std::path::PathBuf;
@@ -29,7 +30,9 @@ pub struct Context {
 pub const ACCOUNT_STACK_REGION_STAGE: &str = "prod";
 
 /// Runs a future on a new tokio runtime.
-pub fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(future: F) -> Result<(), Failure> {
+pub fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(
+    future: F,
+) -> Result<(), Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -39,11 +42,18 @@ pub fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(future: F)
 
 /// Resolves `--stage` to one target and synthesizes it into the assembly folder, so every
 /// command deploys exactly what `argus synth` would write.
-pub fn synth_target(context: &Context, stage: &str, region_stage: &str) -> Result<(Target, SynthesizedStack, Written), Failure> {
+pub fn synth_target(
+    context: &Context,
+    stage: &str,
+    region_stage: &str,
+) -> Result<(Target, SynthesizedStack, Written), Failure> {
     let selection = Selection::parse(stage)?;
     let target = app::target(&context.config_dir, &selection, region_stage)?;
     let synthesized = target.stack.synth()?;
-    let written = Assembly { stacks: vec![synthesized.clone()] }.write(&context.out, TemplateFormat::Json)?;
+    let written = Assembly {
+        stacks: vec![synthesized.clone()],
+    }
+    .write(&context.out, TemplateFormat::Json)?;
     Ok((target, synthesized, written))
 }
 

@@ -15,7 +15,12 @@ pub fn run(context: &Context, args: &SynthArgs) -> Result<(), Failure> {
         Format::Yaml => TemplateFormat::Yaml,
     };
     let written = Assembly { stacks }.write(&context.out, format)?;
-    let suppressed = written.report.findings.iter().filter(|f| f.suppressed.is_some()).count();
+    let suppressed = written
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.suppressed.is_some())
+        .count();
     let warnings = written.report.findings.len() - suppressed;
     println!(
         "Synthesized {} stack(s) into {} (rule pack: 0 errors, {warnings} warnings, {suppressed} suppressed with reasons)",
@@ -30,6 +35,9 @@ pub fn run(context: &Context, args: &SynthArgs) -> Result<(), Failure> {
             context.out.join(&stack.template_file).display()
         );
     }
-    println!("Rule report: {}", context.out.join("rules-report.txt").display());
+    println!(
+        "Rule report: {}",
+        context.out.join("rules-report.txt").display()
+    );
     Ok(())
 }

@@ -43,15 +43,27 @@ pub fn lint_bin(tool: &str) -> PathBuf {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts MiniStack (the twin's emulator, from `.venv/twin`) on a free loopback port; it is
 /// stopped by PID when the handle drops.
 pub fn start_twin() -> argus_local::ministack::MiniStack {
     let python = root().join(argus_local::ministack::VENV_PYTHON);
-    assert!(python.exists(), "{} is missing: run `make twin-tools` (make test does)", python.display());
-    argus_local::ministack::MiniStack::start(argus_local::ministack::MiniStackOptions::new(python, free_port())).unwrap()
+    assert!(
+        python.exists(),
+        "{} is missing: run `make twin-tools` (make test does)",
+        python.display()
+    );
+    argus_local::ministack::MiniStack::start(argus_local::ministack::MiniStackOptions::new(
+        python,
+        free_port(),
+    ))
+    .unwrap()
 }
 
 /// `argus` with the environment of the twin at `endpoint` (test credentials, the stage's Region).
@@ -92,7 +104,10 @@ pub fn processor_bundle() -> &'static Path {
             .arg(&out)
             .status()
             .unwrap();
-        assert!(status.success(), "argus bundle failed: is cargo-lambda installed (`make bundle-tools`)?");
+        assert!(
+            status.success(),
+            "argus bundle failed: is cargo-lambda installed (`make bundle-tools`)?"
+        );
         out.join("assets/processor-x86_64.zip")
     })
 }
