@@ -59,16 +59,25 @@ struct TestEvent {
 /// [`NotificationError`] for bodies that are not S3 notifications, or records without a bucket
 /// or key, or keys that do not decode.
 pub fn parse(body: &str) -> Result<Notification, NotificationError> {
-    if let Ok(test) = serde_json::from_str::<TestEvent>(body) {
-        if test.event == "s3:TestEvent" {
-            return Ok(Notification::Test);
-        }
+    if let Ok(test) = serde_json::from_str::<TestEvent>(body)
+        && test.event == "s3:TestEvent"
+    {
+        return Ok(Notification::Test);
     }
-    let event: S3Event = serde_json::from_str(body).map_err(|e| NotificationError::Unrecognized(e.to_string()))?;
+    let event: S3Event =
+        serde_json::from_str(body).map_err(|e| NotificationError::Unrecognized(e.to_string()))?;
     let mut objects = Vec::with_capacity(event.records.len());
     for record in event.records {
-        let bucket = record.s3.bucket.name.ok_or(NotificationError::Missing("bucket"))?;
-        let raw_key = record.s3.object.key.ok_or(NotificationError::Missing("key"))?;
+        let bucket = record
+            .s3
+            .bucket
+            .name
+            .ok_or(NotificationError::Missing("bucket"))?;
+        let raw_key = record
+            .s3
+            .object
+            .key
+            .ok_or(NotificationError::Missing("key"))?;
         objects.push(ObjectRef {
             bucket,
             key: decode_key(&raw_key)?,
@@ -100,10 +109,22 @@ mod tests {
 
     #[test]
     fn keys_decode_plus_then_percent_then_utf8() {
-        assert_eq!(decode_key("incoming/my+photo%C3%A9.jpg").unwrap(), "incoming/my photoé.jpg");
-        assert_eq!(decode_key("incoming/a%2Bb.JPG").unwrap(), "incoming/a+b.JPG");
-        assert_eq!(decode_key("incoming/IMG_0001.JPG").unwrap(), "incoming/IMG_0001.JPG");
-        assert!(matches!(decode_key("incoming/%FF.jpg"), Err(NotificationError::BadKey(_))));
+        assert_eq!(
+            decode_key("incoming/my+photo%C3%A9.jpg").unwrap(),
+            "incoming/my photoé.jpg"
+        );
+        assert_eq!(
+            decode_key("incoming/a%2Bb.JPG").unwrap(),
+            "incoming/a+b.JPG"
+        );
+        assert_eq!(
+            decode_key("incoming/IMG_0001.JPG").unwrap(),
+            "incoming/IMG_0001.JPG"
+        );
+        assert!(matches!(
+            decode_key("incoming/%FF.jpg"),
+            Err(NotificationError::BadKey(_))
+        ));
     }
 
     #[test]
@@ -120,7 +141,9 @@ mod tests {
             "responseElements":{},"s3":{"s3SchemaVersion":"1.0","configurationId":"c",
             "bucket":{"name":"argus-beta-input","ownerIdentity":{"principalId":"p"},"arn":"arn:aws:s3:::argus-beta-input"},
             "object":{"key":"incoming/cat+photo.png","size":1024,"eTag":"abc","versionId":"v1","sequencer":"01"}}}]}"#;
-        let Notification::Objects(objects) = parse(body).unwrap() else { panic!("expected objects") };
+        let Notification::Objects(objects) = parse(body).unwrap() else {
+            panic!("expected objects")
+        };
         assert_eq!(objects.len(), 1);
         assert_eq!(objects[0].key, "incoming/cat photo.png");
         assert_eq!(objects[0].bucket, "argus-beta-input");
@@ -130,7 +153,13 @@ mod tests {
 
     #[test]
     fn other_bodies_are_rejected() {
-        assert!(matches!(parse("hello"), Err(NotificationError::Unrecognized(_))));
-        assert!(matches!(parse(r#"{"Event":"s3:Other"}"#), Err(NotificationError::Unrecognized(_))));
+        assert!(matches!(
+            parse("hello"),
+            Err(NotificationError::Unrecognized(_))
+        ));
+        assert!(matches!(
+            parse(r#"{"Event":"s3:Other"}"#),
+            Err(NotificationError::Unrecognized(_))
+        ));
     }
 }

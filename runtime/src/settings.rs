@@ -1,7 +1,9 @@
 //! The processor's settings, read from the environment the `argus-<stage>` stack sets
-//! (`ARGUS_*` variables; see `stacks/src/pipeline.rs`).
+//! (`ARGUS_*` variables; see `processor_environment` in `stacks/src/pipeline.rs`).
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
 use thiserror::Error;
 
@@ -23,6 +25,81 @@ pub enum SettingsError {
     },
 }
 
+/// One Rekognition analysis a stage can enable (`ARGUS_FEATURES`, comma-separated names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Feature {
+    /// `labels`: DetectLabels.
+    Labels,
+    /// `text`: DetectText (OCR).
+    Text,
+    /// `faces`: DetectFaces.
+    Faces,
+    /// `moderation`: DetectModerationLabels.
+    Moderation,
+}
+
+impl Feature {
+    /// Every feature, in the order the processor runs them.
+    pub const ALL: [Feature; 4] = [
+        Feature::Labels,
+        Feature::Text,
+        Feature::Faces,
+        Feature::Moderation,
+    ];
+
+    /// The name used in the stage config and in `ARGUS_FEATURES`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Feature::Labels => "labels",
+            Feature::Text => "text",
+            Feature::Faces => "faces",
+            Feature::Moderation => "moderation",
+        }
+    }
+}
+
+impl fmt::Display for Feature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not one of [`Feature::ALL`].
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("unknown feature `{0}`; expected labels, text, faces or moderation")]
+pub struct UnknownFeature(pub String);
+
+impl FromStr for Feature {
+    type Err = UnknownFeature;
+
+    /// Parses a feature name, case-insensitively (`labels`, `text`, `faces`, `moderation`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Feature::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownFeature(s.to_owned()))
+    }
+}
+
+/// Compares with a feature name (`Feature::Labels == "labels"`).
+impl PartialEq<&str> for Feature {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// The reference image CompareFaces matches uploaded faces against (seed 004).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaceReference {
+    /// Bucket of the reference image (`ARGUS_FACE_REFERENCE_BUCKET`; the stage's input bucket).
+    pub bucket: String,
+    /// Object key of the reference image (`ARGUS_FACE_REFERENCE_KEY`).
+    pub key: String,
+    /// Similarity, percent 0–100, at or above which a face is AUTHORIZED
+    /// (`ARGUS_FACE_SIMILARITY_THRESHOLD`).
+    pub similarity_threshold: f32,
+}
+
 /// The processor's settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -34,59 +111,86 @@ pub struct Settings {
     pub audit_table: String,
     /// Alert topic ARN (`ARGUS_ALERT_TOPIC_ARN`).
     pub alert_topic_arn: String,
-    /// Enabled analyses (`ARGUS_FEATURES`, comma-separated).
-    pub features: Vec<String>,
-    /// Rekognition MinConfidence, percent (`ARGUS_MIN_CONFIDENCE`).
+    /// Key prefix of the uploads the processor handles, e.g. `incoming/` (`ARGUS_INPUT_PREFIX`).
+    /// Records for other keys are acknowledged and ignored.
+    pub input_prefix: String,
+    /// Enabled analyses (`ARGUS_FEATURES`, comma-separated names; duplicates removed, order kept).
+    pub features: Vec<Feature>,
+    /// Rekognition MinConfidence, percent 0–100 (`ARGUS_MIN_CONFIDENCE`).
     pub min_confidence: f32,
-    /// Rekognition MaxLabels (`ARGUS_MAX_LABELS`).
+    /// Rekognition MaxLabels, at least 1 (`ARGUS_MAX_LABELS`).
     pub max_labels: u32,
-    /// Hours until a result expires (`ARGUS_TTL_HOURS`).
+    /// Hours until a result expires, at least 1 (`ARGUS_TTL_HOURS`).
     pub ttl_hours: u32,
     /// Label names that raise an alert (`ARGUS_ALERT_LABELS`, comma-separated).
     pub alert_labels: Vec<String>,
-    /// Alert confidence threshold, percent (`ARGUS_ALERT_THRESHOLD`).
+    /// Alert confidence threshold, percent 0–100 (`ARGUS_ALERT_THRESHOLD`).
     pub alert_threshold: f32,
+    /// Images of one invocation processed at the same time, at least 1
+    /// (`ARGUS_IMAGE_CONCURRENCY`).
+    pub image_concurrency: usize,
+    /// The CompareFaces reference, when the stage configures one (all three
+    /// `ARGUS_FACE_*` variables set together).
+    pub face_reference: Option<FaceReference>,
 }
 
 impl Settings {
     /// Reads the settings from a variable lookup (`std::env::var` in the function).
     ///
     /// # Errors
-    /// [`SettingsError`] naming the variable.
+    /// [`SettingsError`] naming the variable: missing, not a number, out of range (percentages
+    /// 0–100, counts at least 1), an unknown feature, or a face reference given only in part.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
         let get = |name: &'static str| lookup(name).ok_or(SettingsError::Missing(name));
-        fn parse<T: std::str::FromStr>(
-            name: &'static str,
-            value: String,
-        ) -> Result<T, SettingsError>
-        where
-            T::Err: std::fmt::Display,
-        {
-            value.parse::<T>().map_err(|e| SettingsError::Invalid {
-                name,
-                reason: e.to_string(),
-                value,
-            })
-        }
-        let list = |v: String| {
+        let list = |v: String| -> Vec<String> {
             v.split(',')
                 .map(str::trim)
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect()
         };
+        let face_reference = match (
+            lookup("ARGUS_FACE_REFERENCE_BUCKET"),
+            lookup("ARGUS_FACE_REFERENCE_KEY"),
+        ) {
+            (None, None) => None,
+            (Some(bucket), Some(key)) => Some(FaceReference {
+                bucket,
+                key,
+                similarity_threshold: percent(
+                    "ARGUS_FACE_SIMILARITY_THRESHOLD",
+                    get("ARGUS_FACE_SIMILARITY_THRESHOLD")?,
+                )?,
+            }),
+            (Some(_), None) => return Err(SettingsError::Missing("ARGUS_FACE_REFERENCE_KEY")),
+            (None, Some(_)) => return Err(SettingsError::Missing("ARGUS_FACE_REFERENCE_BUCKET")),
+        };
         Ok(Settings {
             stage: get("ARGUS_STAGE")?,
             results_table: get("ARGUS_RESULTS_TABLE")?,
             audit_table: get("ARGUS_AUDIT_TABLE")?,
             alert_topic_arn: get("ARGUS_ALERT_TOPIC_ARN")?,
-            features: list(get("ARGUS_FEATURES")?),
-            min_confidence: parse("ARGUS_MIN_CONFIDENCE", get("ARGUS_MIN_CONFIDENCE")?)?,
-            max_labels: parse("ARGUS_MAX_LABELS", get("ARGUS_MAX_LABELS")?)?,
-            ttl_hours: parse("ARGUS_TTL_HOURS", get("ARGUS_TTL_HOURS")?)?,
+            input_prefix: get("ARGUS_INPUT_PREFIX")?,
+            features: features(get("ARGUS_FEATURES")?)?,
+            min_confidence: percent("ARGUS_MIN_CONFIDENCE", get("ARGUS_MIN_CONFIDENCE")?)?,
+            max_labels: at_least_one("ARGUS_MAX_LABELS", get("ARGUS_MAX_LABELS")?)?,
+            ttl_hours: at_least_one("ARGUS_TTL_HOURS", get("ARGUS_TTL_HOURS")?)?,
             alert_labels: list(get("ARGUS_ALERT_LABELS")?),
-            alert_threshold: parse("ARGUS_ALERT_THRESHOLD", get("ARGUS_ALERT_THRESHOLD")?)?,
+            alert_threshold: percent("ARGUS_ALERT_THRESHOLD", get("ARGUS_ALERT_THRESHOLD")?)?,
+            image_concurrency: at_least_one(
+                "ARGUS_IMAGE_CONCURRENCY",
+                get("ARGUS_IMAGE_CONCURRENCY")?,
+            )?,
+            face_reference,
         })
+    }
+
+    /// Reads the settings from the process environment.
+    ///
+    /// # Errors
+    /// As [`Settings::from_lookup`].
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Reads the settings from a map (for tests and local runs).
@@ -96,6 +200,74 @@ impl Settings {
     pub fn from_map(vars: &BTreeMap<String, String>) -> Result<Self, SettingsError> {
         Self::from_lookup(|name| vars.get(name).cloned())
     }
+
+    /// Whether the stage enables `feature`.
+    pub fn enabled(&self, feature: Feature) -> bool {
+        self.features.contains(&feature)
+    }
+}
+
+fn parse<T: FromStr>(name: &'static str, value: String) -> Result<T, SettingsError>
+where
+    T::Err: fmt::Display,
+{
+    value
+        .trim()
+        .parse::<T>()
+        .map_err(|e| SettingsError::Invalid {
+            name,
+            reason: e.to_string(),
+            value,
+        })
+}
+
+fn percent(name: &'static str, value: String) -> Result<f32, SettingsError> {
+    let parsed: f32 = parse(name, value.clone())?;
+    if (0.0..=100.0).contains(&parsed) {
+        Ok(parsed)
+    } else {
+        Err(SettingsError::Invalid {
+            name,
+            value,
+            reason: "a percentage must be between 0 and 100".into(),
+        })
+    }
+}
+
+fn at_least_one<T: FromStr + PartialOrd + From<u8>>(
+    name: &'static str,
+    value: String,
+) -> Result<T, SettingsError>
+where
+    T::Err: fmt::Display,
+{
+    let parsed: T = parse(name, value.clone())?;
+    if parsed >= T::from(1) {
+        Ok(parsed)
+    } else {
+        Err(SettingsError::Invalid {
+            name,
+            value,
+            reason: "must be at least 1".into(),
+        })
+    }
+}
+
+fn features(value: String) -> Result<Vec<Feature>, SettingsError> {
+    let mut out = Vec::new();
+    for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let feature = name
+            .parse::<Feature>()
+            .map_err(|e| SettingsError::Invalid {
+                name: "ARGUS_FEATURES",
+                value: value.clone(),
+                reason: e.to_string(),
+            })?;
+        if !out.contains(&feature) {
+            out.push(feature);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -111,16 +283,26 @@ mod tests {
                 "ARGUS_ALERT_TOPIC_ARN",
                 "arn:aws:sns:eu-west-1:111111111111:alerts",
             ),
+            ("ARGUS_INPUT_PREFIX", "incoming/"),
             ("ARGUS_FEATURES", "labels,text"),
             ("ARGUS_MIN_CONFIDENCE", "70"),
             ("ARGUS_MAX_LABELS", "20"),
             ("ARGUS_TTL_HOURS", "168"),
             ("ARGUS_ALERT_LABELS", "Weapon,Weapon Violence"),
             ("ARGUS_ALERT_THRESHOLD", "80"),
+            ("ARGUS_IMAGE_CONCURRENCY", "4"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
+    }
+
+    fn with(extra: &[(&str, &str)]) -> BTreeMap<String, String> {
+        let mut v = vars();
+        for (k, value) in extra {
+            v.insert((*k).to_owned(), (*value).to_owned());
+        }
+        v
     }
 
     #[test]
@@ -149,5 +331,86 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn the_stack_variables_are_read() {
+        let s = Settings::from_map(&vars()).unwrap();
+        assert_eq!(s.input_prefix, "incoming/");
+        assert_eq!(s.image_concurrency, 4);
+        assert_eq!(s.ttl_hours, 168);
+        assert_eq!(s.face_reference, None);
+        let mut v = vars();
+        v.remove("ARGUS_IMAGE_CONCURRENCY");
+        assert_eq!(
+            Settings::from_map(&v),
+            Err(SettingsError::Missing("ARGUS_IMAGE_CONCURRENCY"))
+        );
+    }
+
+    #[test]
+    fn features_become_an_enum_and_unknown_names_are_rejected() {
+        let s = Settings::from_map(&with(&[(
+            "ARGUS_FEATURES",
+            " Labels, text ,faces,moderation,labels",
+        )]))
+        .unwrap();
+        assert_eq!(s.features, Feature::ALL.to_vec());
+        assert!(s.enabled(Feature::Moderation));
+        let err =
+            Settings::from_map(&with(&[("ARGUS_FEATURES", "labels,celebrities")])).unwrap_err();
+        assert!(matches!(
+            &err,
+            SettingsError::Invalid { name: "ARGUS_FEATURES", reason, .. } if reason.contains("celebrities")
+        ));
+        assert!(err.to_string().contains("ARGUS_FEATURES"));
+        let none = Settings::from_map(&with(&[("ARGUS_FEATURES", "")])).unwrap();
+        assert!(none.features.is_empty());
+    }
+
+    #[test]
+    fn a_face_reference_needs_bucket_key_and_threshold() {
+        let s = Settings::from_map(&with(&[
+            ("ARGUS_FACE_REFERENCE_BUCKET", "input"),
+            ("ARGUS_FACE_REFERENCE_KEY", "reference/authorized-face.jpg"),
+            ("ARGUS_FACE_SIMILARITY_THRESHOLD", "90"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            s.face_reference,
+            Some(FaceReference {
+                bucket: "input".into(),
+                key: "reference/authorized-face.jpg".into(),
+                similarity_threshold: 90.0,
+            })
+        );
+        assert_eq!(
+            Settings::from_map(&with(&[("ARGUS_FACE_REFERENCE_BUCKET", "input")])),
+            Err(SettingsError::Missing("ARGUS_FACE_REFERENCE_KEY"))
+        );
+        assert_eq!(
+            Settings::from_map(&with(&[
+                ("ARGUS_FACE_REFERENCE_BUCKET", "input"),
+                ("ARGUS_FACE_REFERENCE_KEY", "ref.jpg"),
+            ])),
+            Err(SettingsError::Missing("ARGUS_FACE_SIMILARITY_THRESHOLD"))
+        );
+    }
+
+    #[test]
+    fn out_of_range_numbers_are_rejected() {
+        for (name, value) in [
+            ("ARGUS_MIN_CONFIDENCE", "101"),
+            ("ARGUS_ALERT_THRESHOLD", "-1"),
+            ("ARGUS_MAX_LABELS", "0"),
+            ("ARGUS_TTL_HOURS", "0"),
+            ("ARGUS_IMAGE_CONCURRENCY", "0"),
+        ] {
+            let err = Settings::from_map(&with(&[(name, value)])).unwrap_err();
+            assert!(
+                matches!(&err, SettingsError::Invalid { name: n, .. } if *n == name),
+                "{name}={value}: {err}"
+            );
+        }
     }
 }

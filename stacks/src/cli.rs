@@ -65,6 +65,9 @@ pub enum Command {
     /// Compare the synthesized template with the deployed one: resources added, removed and
     /// modified (property paths) and IAM statements. Exit 0: no differences; 1: differences.
     Diff(StageArgs),
+    /// Run the whole pipeline on the sample images on the local twin (no AWS account): start the
+    /// twin, deploy the local stage, upload every sample, wait for every result, print a table.
+    Demo(commands::demo::DemoArgs),
     /// The local twin: MiniStack and argus-local (Rekognition) on 127.0.0.1 — up, down, status.
     Local(commands::local::LocalArgs),
     /// Delete a stack. Beta and local buckets are emptied first (every object version); a
@@ -204,6 +207,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     let context = commands::Context {
         config_dir: cli.config_dir,
         out: cli.out,
+        aws: None,
     };
     match cli.command {
         Command::Synth(args) => commands::synth::run(&context, &args),
@@ -213,5 +217,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Diff(args) => commands::block_on(commands::diff::run(&context, &args)),
         Command::Destroy(args) => commands::block_on(commands::destroy::run(&context, &args)),
         Command::Local(args) => commands::local::run(&context, &args),
+        Command::Demo(args) => commands::demo::run(&context, &args),
     }
 }

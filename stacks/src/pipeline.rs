@@ -198,6 +198,8 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         role,
         &format!("{}*", config.storage.input_prefix),
     )?;
+    // ListBucket (limited to the prefix) makes a missing upload a 404 NoSuchKey, not a 403.
+    input.grant_list(&mut stack, role, &config.storage.input_prefix)?;
     results.grant_write_data(&mut stack, role)?;
     audit.grant_append(&mut stack, role)?;
     alerts.grant_publish(&mut stack, role)?;
@@ -469,6 +471,10 @@ mod tests {
         add(
             &["s3:GetObject", "s3:GetObjectVersion"],
             input("reference/authorized-face.jpg"),
+        );
+        add(
+            &["s3:ListBucket"],
+            json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::argus-beta-input-${AWS::AccountId}-eu-west-1"}).to_string(),
         );
         add(
             &[

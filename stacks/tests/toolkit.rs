@@ -2,6 +2,8 @@
 //! stopped by PID): bootstrap, deploy, no-change redeploy, diff, update, failure reporting,
 //! destroy.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::process::Output;

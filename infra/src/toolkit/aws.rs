@@ -45,6 +45,42 @@ impl AwsContext {
         Self::from_config(config)
     }
 
+    /// Clients for an emulator at `endpoint` (the local twin) with static credentials, the same
+    /// timeouts and retries as [`AwsContext::load`], and no lookup of the environment.
+    pub fn for_endpoint(
+        endpoint: &str,
+        region: &str,
+        access_key_id: &str,
+        secret_access_key: &str,
+    ) -> Self {
+        let credentials = aws_sdk_s3::config::Credentials::new(
+            access_key_id,
+            secret_access_key,
+            None,
+            None,
+            "argus-twin",
+        );
+        let config = SdkConfig::builder()
+            .endpoint_url(endpoint)
+            .region(Region::new(region.to_owned()))
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+                credentials,
+            ))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .behavior_version(BehaviorVersion::latest())
+            .build();
+        let mut aws = Self::from_config(config);
+        aws.target =
+            format!("endpoint {endpoint} (the local twin), Region {region}, static credentials");
+        aws
+    }
+
     /// Builds the clients from an already loaded configuration.
     pub fn from_config(config: SdkConfig) -> Self {
         let region = config.region().map(ToString::to_string).unwrap_or_default();

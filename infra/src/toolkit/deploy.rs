@@ -294,8 +294,11 @@ pub async fn deploy(
             name: change_set_name,
         });
     }
-    if request.approval == Approval::Broadening && diff.broadens_iam() {
-        if let Err(e) = approve(name, &diff) {
+    if request.approval == Approval::Broadening
+        && diff.broadens_iam()
+        && let Err(e) = approve(name, &diff)
+    {
+        {
             let _ = aws
                 .cloudformation
                 .delete_change_set()

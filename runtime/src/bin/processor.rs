@@ -1,39 +1,43 @@
 //! The processor Lambda function (`bootstrap` on `provided.al2023`), fed by the SQS ingest queue.
 //!
-//! This build parses every message (S3 notification or `s3:TestEvent`) and acknowledges test
-//! events. Image analysis is not in this build yet: every image record is reported as a batch
-//! item failure, so SQS keeps the message (and after `maxReceiveCount` moves it to the DLQ) —
-//! nothing is acknowledged that was not processed.
+//! Everything is set up once per execution environment, before the first poll of the Runtime
+//! API: settings from the `ARGUS_*` environment, one `aws-config` load, one client per service.
+//! Each invocation then only runs [`processor::handle`]. Logs are JSON lines on stdout (with the
+//! request ID in the `image` span); EMF metric lines are written next to them.
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use tracing_subscriber::EnvFilter;
 
-use argus_runtime::notification::{self, Notification};
+use argus_runtime::settings::Settings;
+use argus_runtime::{aws, processor};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    tracing_subscriber::fmt().json().with_current_span(false).with_target(false).without_time().init();
-    lambda_runtime::run(service_fn(handle)).await
-}
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(true)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_target(false)
+        .without_time()
+        .init();
 
-async fn handle(event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    let request_id = event.context.request_id.clone();
-    let mut response = SqsBatchResponse::default();
-    for message in event.payload.records {
-        let id = message.message_id.clone().unwrap_or_default();
-        match notification::parse(message.body.as_deref().unwrap_or_default()) {
-            Ok(Notification::Test) => tracing::info!(request_id, message_id = id, "s3:TestEvent acknowledged"),
-            Ok(Notification::Objects(objects)) => {
-                for o in &objects {
-                    tracing::warn!(request_id, message_id = id, bucket = o.bucket, key = o.key, "image processing is not in this build; the message is retried");
-                }
-                response.add_failure(id);
-            }
-            Err(e) => {
-                tracing::error!(request_id, message_id = id, error = %e, "unrecognized message; it is retried and ends in the DLQ");
-                response.add_failure(id);
-            }
-        }
-    }
-    Ok(response)
+    let settings = Settings::from_env().inspect_err(|e| {
+        tracing::error!(error = %e, "the function environment is incomplete");
+    })?;
+    let config = aws::load_config().await;
+    let clients = aws::Clients::new(&config, aws::use_path_style(|n| std::env::var(n).ok()));
+    let deps = Arc::new(clients.deps(settings));
+
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let deps = Arc::clone(&deps);
+        async move { processor::handle(&deps, event).await.map_err(Error::from) }
+    }))
+    .await
 }

@@ -16,13 +16,8 @@ pub async fn run(context: &Context, args: &StageArgs) -> Result<(), Failure> {
     } else {
         args.stage.as_str()
     };
-    let (mut target, _, _) = synth_target(context, "toolkit", region_stage)?;
-    if args.stage != "toolkit" {
-        target.region = crate::config::StageConfig::load(&context.config_dir, region_stage)
-            .map_err(crate::app::AppError::from)?
-            .region;
-    }
-    let aws = aws_for(&target).await?;
+    let (target, _, _) = synth_target(context, "toolkit", region_stage)?;
+    let aws = aws_for(context, &target).await?;
     let body = target.stack.synth()?.template.to_json()?;
     let outcome = deploy::deploy(
         &aws,

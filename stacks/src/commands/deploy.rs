@@ -18,7 +18,7 @@ pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
     let (target, synthesized, _) =
         synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
     let name = synthesized.name.clone();
-    let aws = aws_for(&target).await?;
+    let aws = aws_for(context, &target).await?;
     let mut parameters = Vec::new();
     let mut bucket = None;
     if !synthesized.assets.is_empty() {

@@ -11,7 +11,7 @@ use crate::cli::{DestroyArgs, Failure};
 pub async fn run(context: &Context, args: &DestroyArgs) -> Result<(), Failure> {
     let (target, synthesized, _) =
         synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
-    let aws = aws_for(&target).await?;
+    let aws = aws_for(context, &target).await?;
     destroy::destroy(
         &aws,
         &DestroyRequest {

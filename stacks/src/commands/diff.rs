@@ -10,7 +10,7 @@ use crate::cli::{Failure, StageArgs};
 pub async fn run(context: &Context, args: &StageArgs) -> Result<(), Failure> {
     let (target, synthesized, _) =
         synth_target(context, &args.stage, super::ACCOUNT_STACK_REGION_STAGE)?;
-    let aws = aws_for(&target).await?;
+    let aws = aws_for(context, &target).await?;
     let deployed = deployed_template(&aws, &synthesized.name).await?;
     let new = synthesized.template.to_value()?;
     if deployed.is_none() {

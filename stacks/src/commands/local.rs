@@ -252,6 +252,11 @@ pub fn up(context: &Context, state_dir: &Path, args: &UpArgs) -> Result<TwinStat
     println!("Starting MiniStack on 127.0.0.1:{} …", args.ministack_port);
     let mut options = MiniStackOptions::new(python, args.ministack_port);
     options.state_dir = Some(state_dir.join("ministack"));
+    // Lambda functions run as MiniStack's child processes and inherit this: they call back here.
+    options.env.push((
+        "AWS_ENDPOINT_URL".into(),
+        format!("http://127.0.0.1:{}", args.ministack_port),
+    ));
     let ministack = MiniStack::start(options)
         .map_err(|e| Failure::new(1, format!("MiniStack did not start: {e}")))?;
 

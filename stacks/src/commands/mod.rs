@@ -2,6 +2,7 @@
 
 pub mod bootstrap;
 pub mod bundle;
+pub mod demo;
 pub mod deploy;
 pub mod destroy;
 pub mod diff;
@@ -24,6 +25,9 @@ pub struct Context {
     pub config_dir: PathBuf,
     /// `--out`: the cloud assembly folder.
     pub out: PathBuf,
+    /// AWS clients to use instead of loading the default chain (the demo points them at the twin
+    /// it started).
+    pub aws: Option<AwsContext>,
 }
 
 /// The stage whose Region account-level stacks (audit, toolkit) use when a command names them.
@@ -57,9 +61,13 @@ pub fn synth_target(
     Ok((target, synthesized, written))
 }
 
-/// Loads AWS for the target's Region, refusing stacks the local twin cannot deploy.
-pub async fn aws_for(target: &Target) -> Result<AwsContext, Failure> {
-    let aws = AwsContext::load(&target.region).await;
+/// Loads AWS for the target's Region (or takes the context's clients), refusing stacks the local
+/// twin cannot deploy.
+pub async fn aws_for(context: &Context, target: &Target) -> Result<AwsContext, Failure> {
+    let aws = match &context.aws {
+        Some(aws) => aws.clone(),
+        None => AwsContext::load(&target.region).await,
+    };
     if aws.is_custom_endpoint() && !target.deployable_on_twin {
         return Err(Failure::new(
             1,

@@ -1,0 +1,284 @@
+//! Small process and port helpers for the local twin: is a port free, is a PID alive, stop a
+//! PID (SIGTERM, then SIGKILL after a grace period). Unix only.
+//!
+//! These act on one PID (and, when that PID leads its own process group, on the members of
+//! that group, i.e. the children it started). Nothing here matches processes by name.
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, getpgid, kill_process, kill_process_group, test_kill_process};
+
+/// How often [`stop_pid`] checks whether the process has exited.
+const POLL: Duration = Duration::from_millis(50);
+
+/// Why a process could not be stopped or a port is not usable.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The port on 127.0.0.1 is taken.
+    #[error("port {port} on 127.0.0.1 is already in use")]
+    PortInUse {
+        /// The port.
+        port: u16,
+    },
+    /// The PID is not a valid process ID (0 or over `i32::MAX`).
+    #[error("{pid} is not a valid process ID")]
+    InvalidPid {
+        /// The PID.
+        pid: u32,
+    },
+    /// Sending a signal failed (e.g. permission denied).
+    #[error("cannot send {signal} to process {pid}: {source}")]
+    Signal {
+        /// The PID.
+        pid: u32,
+        /// `SIGTERM` or `SIGKILL`.
+        signal: &'static str,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The process survived SIGKILL (e.g. uninterruptible sleep).
+    #[error("process {pid} is still running {waited:?} after SIGKILL")]
+    StillRunning {
+        /// The PID.
+        pid: u32,
+        /// How long it was given.
+        waited: Duration,
+    },
+    /// Another OS error, with what was being done.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// How a process ended under [`stop_pid`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOutcome {
+    /// It was not running.
+    AlreadyGone,
+    /// It exited after SIGTERM.
+    Terminated,
+    /// It had to be killed with SIGKILL.
+    Killed,
+}
+
+/// Checks that `port` can be bound on 127.0.0.1 right now.
+///
+/// Errors: [`ProcessError::PortInUse`].
+pub fn ensure_port_free(port: u16) -> Result<(), ProcessError> {
+    match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            Err(ProcessError::PortInUse { port })
+        }
+        Err(source) => Err(ProcessError::Io {
+            context: format!("cannot check port {port} on 127.0.0.1"),
+            source,
+        }),
+    }
+}
+
+/// A port on 127.0.0.1 that was free a moment ago (the OS picks it; another process could
+/// still take it before it is used).
+///
+/// Errors: [`ProcessError::Io`] when no port can be bound.
+pub fn free_port() -> Result<u16, ProcessError> {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|source| ProcessError::Io {
+            context: "cannot pick a free port on 127.0.0.1".to_owned(),
+            source,
+        })
+}
+
+fn to_pid(pid: u32) -> Result<Pid, ProcessError> {
+    i32::try_from(pid)
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or(ProcessError::InvalidPid { pid })
+}
+
+/// Whether a process with this PID exists and is not a zombie.
+pub fn is_alive(pid: u32) -> bool {
+    let Ok(p) = to_pid(pid) else {
+        return false;
+    };
+    if test_kill_process(p).is_err_and(|e| e == rustix::io::Errno::SRCH) {
+        return false;
+    }
+    !is_zombie(pid)
+}
+
+/// Linux: a zombie has exited and waits for its parent to reap it.
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            // Format: "pid (comm) state ..."; comm may contain spaces and parentheses.
+            let after = stat.rsplit_once(')')?.1;
+            after.split_whitespace().next().map(|s| s == "Z")
+        })
+        .unwrap_or(false)
+}
+
+/// The command line of a process (`/proc/<pid>/cmdline`, arguments joined by spaces), to
+/// check that a PID read from a state file still is the process that was started.
+pub fn command_line(pid: u32) -> Option<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<String> = raw
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    (!args.is_empty()).then(|| args.join(" "))
+}
+
+fn signal(pid: u32, p: Pid, sig: Signal, name: &'static str) -> Result<(), ProcessError> {
+    match kill_process(p, sig) {
+        Ok(()) => Ok(()),
+        Err(e) if e == rustix::io::Errno::SRCH => Ok(()),
+        Err(e) => Err(ProcessError::Signal {
+            pid,
+            signal: name,
+            source: e.into(),
+        }),
+    }
+}
+
+/// Stops a process by PID: SIGTERM, wait up to `grace`, then SIGKILL and wait up to 5 s.
+/// When the PID leads its own process group (as the processes started by
+/// [`crate::ministack`] do), the rest of that group is killed afterwards too, so no child
+/// is left behind.
+///
+/// `exited` tells whether the process has ended; for a child of this process pass a closure
+/// that reaps it (`child.try_wait()`), for any other process use [`is_alive`].
+///
+/// Errors: [`ProcessError::InvalidPid`], [`ProcessError::Signal`], [`ProcessError::StillRunning`].
+pub fn stop_pid_with(
+    pid: u32,
+    grace: Duration,
+    mut exited: impl FnMut() -> bool,
+) -> Result<StopOutcome, ProcessError> {
+    let p = to_pid(pid)?;
+    if exited() {
+        return Ok(StopOutcome::AlreadyGone);
+    }
+    let leads_group = getpgid(Some(p)).is_ok_and(|g| g == p);
+    signal(pid, p, Signal::TERM, "SIGTERM")?;
+    let outcome = if wait_until(grace, &mut exited) {
+        StopOutcome::Terminated
+    } else {
+        signal(pid, p, Signal::KILL, "SIGKILL")?;
+        let waited = Duration::from_secs(5);
+        if !wait_until(waited, &mut exited) {
+            return Err(ProcessError::StillRunning { pid, waited });
+        }
+        StopOutcome::Killed
+    };
+    if leads_group {
+        // The group outlives its leader while members remain; ESRCH means none remain.
+        let _ = kill_process_group(p, Signal::KILL);
+    }
+    Ok(outcome)
+}
+
+/// [`stop_pid_with`] for a process that is not a child of this one (e.g. a PID read from a
+/// state file): exit is observed with [`is_alive`].
+///
+/// Errors: as [`stop_pid_with`].
+pub fn stop_pid(pid: u32, grace: Duration) -> Result<StopOutcome, ProcessError> {
+    stop_pid_with(pid, grace, || !is_alive(pid))
+}
+
+fn wait_until(limit: Duration, done: &mut impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if done() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+    use std::process::Command;
+
+    #[test]
+    fn a_bound_port_is_reported_in_use() {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert!(matches!(
+            ensure_port_free(port),
+            Err(ProcessError::PortInUse { port: p }) if p == port
+        ));
+        drop(listener);
+        ensure_port_free(port).unwrap();
+    }
+
+    #[test]
+    fn stop_pid_terminates_a_sleeping_child() {
+        let mut child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id();
+        assert!(is_alive(pid));
+        let outcome = stop_pid_with(pid, Duration::from_secs(5), || {
+            child.try_wait().unwrap().is_some()
+        })
+        .unwrap();
+        assert_eq!(outcome, StopOutcome::Terminated);
+        assert!(!is_alive(pid));
+        assert_eq!(
+            stop_pid_with(pid, Duration::from_secs(1), || true).unwrap(),
+            StopOutcome::AlreadyGone
+        );
+    }
+
+    #[test]
+    fn stop_pid_kills_what_ignores_sigterm_and_its_group() {
+        // A shell that ignores SIGTERM and has a child of its own, in its own group.
+        let mut child = Command::new("sh")
+            .args(["-c", "trap '' TERM; sleep 30 & echo $!; wait"])
+            .stdout(std::process::Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let grandchild: u32 = line.trim().parse().unwrap();
+        assert!(is_alive(grandchild));
+        let pid = child.id();
+        let outcome = stop_pid_with(pid, Duration::from_millis(300), || {
+            child.try_wait().unwrap().is_some()
+        })
+        .unwrap();
+        assert_eq!(outcome, StopOutcome::Killed);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while is_alive(grandchild) && Instant::now() < deadline {
+            std::thread::sleep(POLL);
+        }
+        assert!(
+            !is_alive(grandchild),
+            "the group member {grandchild} survived"
+        );
+    }
+
+    #[test]
+    fn command_line_of_self_is_readable() {
+        let cmd = command_line(std::process::id()).unwrap();
+        assert!(!cmd.is_empty());
+    }
+}

@@ -1,0 +1,846 @@
+//! The AWS SDK for Rust implementations of [`crate::services`]: S3, Rekognition, DynamoDB and
+//! SNS clients built once from one `aws-config` load.
+//!
+//! Retries are the SDK's standard retry strategy
+//! (<https://docs.aws.amazon.com/sdk-for-rust/latest/dg/retries.html>) with
+//! [`MAX_ATTEMPTS`] attempts; what still fails is classified here from the error code and HTTP
+//! status (<https://docs.aws.amazon.com/sdk-for-rust/latest/dg/error-handling.html>).
+//! Endpoints come from the default chain, so `AWS_ENDPOINT_URL` and the service-specific
+//! `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_REKOGNITION`, … point the clients at the local twin.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_rekognition::types::{Image, TextTypes};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::processor::Deps;
+use crate::record::{BoundingBox, Face, ImageRecord, Label, ModerationLabel, Status};
+use crate::services::{
+    AlertTopic, AuditEvent, AuditOutcome, AuditTable, CLAIMED, Claim, ClaimOutcome, FaceComparison,
+    ItemState, ItemStatus, ObjectStore, PublishError, PutOutcome, Rekognition, RekognitionError,
+    ResultsTable, S3Object, StoreError, StoredObject, SystemClock, TableError, TextLine,
+};
+use crate::settings::Settings;
+
+/// Attempts per call, the first included (the SDK's standard retry mode, exponential backoff
+/// with jitter, retrying throttling, 5xx, timeouts and connection errors).
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Time to establish a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Time for one attempt of one call (Rekognition on a 15 MB image takes a few seconds).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Error codes that mean throttling, across S3, Rekognition, DynamoDB and SNS.
+const THROTTLING_CODES: &[&str] = &[
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "LimitExceededException",
+    "TooManyRequestsException",
+    "SlowDown",
+    "KMSThrottlingException",
+];
+
+/// Rekognition codes that say the image cannot be analysed.
+const INVALID_IMAGE_CODES: &[&str] = &[
+    "InvalidImageFormatException",
+    "ImageTooLargeException",
+    "InvalidParameterException",
+    "InvalidS3ObjectException",
+];
+
+/// S3 codes that say the object is not there.
+const NOT_FOUND_CODES: &[&str] = &["NoSuchKey", "NoSuchVersion", "NotFound", "NoSuchBucket"];
+
+/// How a failed SDK call is to be treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Throttling after the SDK's retries.
+    Throttled,
+    /// 5xx, timeouts, dispatch (connection) and response-parsing failures after the SDK's retries.
+    Retryable,
+    /// A service error that retrying does not fix; the caller maps its code.
+    Other,
+}
+
+/// A classified SDK failure: class, error code (or the failure kind, e.g. `TimeoutError`) and
+/// message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classified {
+    /// The class.
+    pub class: ErrorClass,
+    /// The service's error code, or `TimeoutError`, `DispatchFailure`, `ResponseError`,
+    /// `ConstructionFailure`.
+    pub code: String,
+    /// The service's message, or the error chain.
+    pub message: String,
+}
+
+/// Classifies an SDK error: throttling codes (and HTTP 429) → Throttled; 5xx, timeouts, dispatch
+/// and response failures → Retryable; other service errors and construction failures → Other.
+pub fn classify<E>(err: &SdkError<E, HttpResponse>) -> Classified
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let context = || DisplayErrorContext(err).to_string();
+    let (class, code, message) = match err {
+        SdkError::TimeoutError(_) => (ErrorClass::Retryable, "TimeoutError".to_owned(), context()),
+        SdkError::DispatchFailure(_) => (
+            ErrorClass::Retryable,
+            "DispatchFailure".to_owned(),
+            context(),
+        ),
+        SdkError::ResponseError(_) => {
+            (ErrorClass::Retryable, "ResponseError".to_owned(), context())
+        }
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status();
+            let code = err
+                .code()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("HTTP{}", status.as_u16()));
+            let message = err.message().map(str::to_owned).unwrap_or_default();
+            let class = if THROTTLING_CODES.contains(&code.as_str()) || status.as_u16() == 429 {
+                ErrorClass::Throttled
+            } else if status.is_server_error() {
+                ErrorClass::Retryable
+            } else {
+                ErrorClass::Other
+            };
+            (class, code, message)
+        }
+        _ => (
+            ErrorClass::Other,
+            "ConstructionFailure".to_owned(),
+            context(),
+        ),
+    };
+    Classified {
+        class,
+        code,
+        message,
+    }
+}
+
+fn rekognition_error<E>(err: &SdkError<E, HttpResponse>) -> RekognitionError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let Classified {
+        class,
+        code,
+        message,
+    } = classify(err);
+    match class {
+        ErrorClass::Throttled => RekognitionError::Throttled { code, message },
+        ErrorClass::Retryable => RekognitionError::Retryable { code, message },
+        ErrorClass::Other if INVALID_IMAGE_CODES.contains(&code.as_str()) => {
+            RekognitionError::InvalidImage { code, message }
+        }
+        ErrorClass::Other => RekognitionError::Other { code, message },
+    }
+}
+
+fn table_error<E>(err: &SdkError<E, HttpResponse>) -> TableError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let Classified {
+        class,
+        code,
+        message,
+    } = classify(err);
+    match class {
+        ErrorClass::Throttled => TableError::Throttled { code, message },
+        ErrorClass::Retryable => TableError::Retryable { code, message },
+        ErrorClass::Other => TableError::Other { code, message },
+    }
+}
+
+fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    matches!(err, SdkError::ServiceError(_))
+        && err.code() == Some("ConditionalCheckFailedException")
+}
+
+/// Whether the S3 client must use path-style addressing: when an endpoint override is set
+/// (`AWS_ENDPOINT_URL` or `AWS_ENDPOINT_URL_S3`), as emulators serve `http://host/bucket/key`.
+pub fn use_path_style(lookup: impl Fn(&str) -> Option<String>) -> bool {
+    ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+        .iter()
+        .any(|name| lookup(name).is_some_and(|v| !v.trim().is_empty()))
+}
+
+/// Loads the shared configuration once: the default credential/region/endpoint chain,
+/// [`BehaviorVersion::latest`], standard retries with [`MAX_ATTEMPTS`], and the timeouts above.
+pub async fn load_config() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// The four clients, built once.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    /// S3 (path-style when an endpoint override is set).
+    pub s3: aws_sdk_s3::Client,
+    /// Rekognition.
+    pub rekognition: aws_sdk_rekognition::Client,
+    /// DynamoDB.
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    /// SNS.
+    pub sns: aws_sdk_sns::Client,
+}
+
+impl Clients {
+    /// Builds the clients from one loaded configuration; `path_style` as [`use_path_style`].
+    pub fn new(config: &SdkConfig, path_style: bool) -> Self {
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(path_style)
+            .build();
+        Clients {
+            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            rekognition: aws_sdk_rekognition::Client::new(config),
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            sns: aws_sdk_sns::Client::new(config),
+        }
+    }
+
+    /// The processor's dependencies backed by these clients and the system clock.
+    pub fn deps(&self, settings: Settings) -> Deps {
+        Deps {
+            objects: Arc::new(S3Store {
+                client: self.s3.clone(),
+            }),
+            rekognition: Arc::new(RekognitionService {
+                client: self.rekognition.clone(),
+            }),
+            results: Arc::new(DynamoResults {
+                client: self.dynamodb.clone(),
+                table: settings.results_table.clone(),
+            }),
+            audit: Arc::new(DynamoAudit {
+                client: self.dynamodb.clone(),
+                table: settings.audit_table.clone(),
+            }),
+            alerts: Arc::new(SnsTopic {
+                client: self.sns.clone(),
+                topic_arn: settings.alert_topic_arn.clone(),
+            }),
+            clock: Arc::new(SystemClock),
+            settings,
+        }
+    }
+}
+
+/// [`ObjectStore`] on S3 GetObject.
+#[derive(Clone, Debug)]
+pub struct S3Store {
+    /// The client.
+    pub client: aws_sdk_s3::Client,
+}
+
+#[async_trait]
+impl ObjectStore for S3Store {
+    async fn get_object(
+        &self,
+        object: &S3Object,
+        max_bytes: u64,
+    ) -> Result<StoredObject, StoreError> {
+        let output = self
+            .client
+            .get_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .set_version_id(object.version_id.clone())
+            .send()
+            .await
+            .map_err(|err| {
+                let Classified {
+                    class,
+                    code,
+                    message,
+                } = classify(&err);
+                let not_found = matches!(&err, SdkError::ServiceError(s) if s.raw().status().as_u16() == 404)
+                    || NOT_FOUND_CODES.contains(&code.as_str());
+                match class {
+                    ErrorClass::Throttled | ErrorClass::Retryable => {
+                        StoreError::Retryable { code, message }
+                    }
+                    ErrorClass::Other if not_found => StoreError::NotFound { code, message },
+                    ErrorClass::Other => StoreError::Other { code, message },
+                }
+            })?;
+        let content_length =
+            u64::try_from(output.content_length().unwrap_or_default()).unwrap_or(0);
+        let version_id = output.version_id().map(str::to_owned);
+        let e_tag = output.e_tag().map(str::to_owned);
+        if content_length > max_bytes {
+            return Ok(StoredObject {
+                content_length,
+                version_id,
+                e_tag,
+                body: None,
+            });
+        }
+        let body = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::Retryable {
+                code: "BodyReadError".into(),
+                message: DisplayErrorContext(&e).to_string(),
+            })?
+            .to_vec();
+        Ok(StoredObject {
+            content_length: body.len() as u64,
+            version_id,
+            e_tag,
+            body: Some(body),
+        })
+    }
+}
+
+/// [`Rekognition`] on the Rekognition image APIs.
+#[derive(Clone, Debug)]
+pub struct RekognitionService {
+    /// The client.
+    pub client: aws_sdk_rekognition::Client,
+}
+
+fn image(object: &S3Object) -> Image {
+    Image::builder()
+        .s3_object(
+            aws_sdk_rekognition::types::S3Object::builder()
+                .bucket(&object.bucket)
+                .name(&object.key)
+                .set_version(object.version_id.clone())
+                .build(),
+        )
+        .build()
+}
+
+#[async_trait]
+impl Rekognition for RekognitionService {
+    async fn detect_labels(
+        &self,
+        image_ref: &S3Object,
+        max_labels: u32,
+        min_confidence: f32,
+    ) -> Result<Vec<Label>, RekognitionError> {
+        let output = self
+            .client
+            .detect_labels()
+            .image(image(image_ref))
+            .max_labels(i32::try_from(max_labels).unwrap_or(i32::MAX))
+            .min_confidence(min_confidence)
+            .send()
+            .await
+            .map_err(|e| rekognition_error(&e))?;
+        Ok(output
+            .labels()
+            .iter()
+            .map(|l| Label {
+                name: l.name().unwrap_or_default().to_owned(),
+                confidence: l.confidence().unwrap_or_default(),
+                parents: l
+                    .parents()
+                    .iter()
+                    .filter_map(|p| p.name().map(str::to_owned))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    async fn detect_text(&self, image_ref: &S3Object) -> Result<Vec<TextLine>, RekognitionError> {
+        let output = self
+            .client
+            .detect_text()
+            .image(image(image_ref))
+            .send()
+            .await
+            .map_err(|e| rekognition_error(&e))?;
+        Ok(output
+            .text_detections()
+            .iter()
+            .filter(|t| t.r#type() == Some(&TextTypes::Line))
+            .map(|t| TextLine {
+                text: t.detected_text().unwrap_or_default().to_owned(),
+                confidence: t.confidence().unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn detect_faces(&self, image_ref: &S3Object) -> Result<Vec<Face>, RekognitionError> {
+        let output = self
+            .client
+            .detect_faces()
+            .image(image(image_ref))
+            .send()
+            .await
+            .map_err(|e| rekognition_error(&e))?;
+        Ok(output
+            .face_details()
+            .iter()
+            .map(|f| {
+                let b = f.bounding_box();
+                Face {
+                    confidence: f.confidence().unwrap_or_default(),
+                    bounding_box: BoundingBox {
+                        width: b.and_then(|b| b.width()).unwrap_or_default(),
+                        height: b.and_then(|b| b.height()).unwrap_or_default(),
+                        left: b.and_then(|b| b.left()).unwrap_or_default(),
+                        top: b.and_then(|b| b.top()).unwrap_or_default(),
+                    },
+                }
+            })
+            .collect())
+    }
+
+    async fn detect_moderation_labels(
+        &self,
+        image_ref: &S3Object,
+        min_confidence: f32,
+    ) -> Result<Vec<ModerationLabel>, RekognitionError> {
+        let output = self
+            .client
+            .detect_moderation_labels()
+            .image(image(image_ref))
+            .min_confidence(min_confidence)
+            .send()
+            .await
+            .map_err(|e| rekognition_error(&e))?;
+        Ok(output
+            .moderation_labels()
+            .iter()
+            .map(|m| ModerationLabel {
+                name: m.name().unwrap_or_default().to_owned(),
+                confidence: m.confidence().unwrap_or_default(),
+                parent_name: m.parent_name().filter(|p| !p.is_empty()).map(str::to_owned),
+            })
+            .collect())
+    }
+
+    async fn compare_faces(
+        &self,
+        source: &S3Object,
+        target: &S3Object,
+    ) -> Result<FaceComparison, RekognitionError> {
+        let output = self
+            .client
+            .compare_faces()
+            .source_image(image(source))
+            .target_image(image(target))
+            .similarity_threshold(0.0)
+            .send()
+            .await
+            .map_err(|e| rekognition_error(&e))?;
+        let matches = output.face_matches();
+        Ok(FaceComparison {
+            faces_in_target: matches.len() + output.unmatched_faces().len(),
+            best_similarity: matches
+                .iter()
+                .filter_map(|m| m.similarity())
+                .max_by(f32::total_cmp),
+        })
+    }
+}
+
+/// The results table's key attribute.
+pub const RESULTS_KEY: &str = "imageId";
+/// Condition of [`ResultsTable::claim`].
+pub const CLAIM_CONDITION: &str =
+    "attribute_not_exists(imageId) OR (#status = :claimed AND claimExpiresAt < :now)";
+/// Condition of [`ResultsTable::put_result`] and [`ResultsTable::release`].
+pub const HOLDER_CONDITION: &str = "claimToken = :token";
+/// Condition of [`ResultsTable::take_over`].
+pub const TAKE_OVER_CONDITION: &str = "claimToken = :seen AND claimExpiresAt < :now";
+/// Condition of [`AuditTable::put_event`].
+pub const AUDIT_CONDITION: &str =
+    "attribute_not_exists(imageId) AND attribute_not_exists(eventKey)";
+
+/// [`ResultsTable`] on a DynamoDB table.
+#[derive(Clone, Debug)]
+pub struct DynamoResults {
+    /// The client.
+    pub client: aws_sdk_dynamodb::Client,
+    /// The table name.
+    pub table: String,
+}
+
+fn conversion_error(e: impl std::fmt::Display) -> TableError {
+    TableError::Other {
+        code: "ItemConversion".into(),
+        message: e.to_string(),
+    }
+}
+
+fn n(value: i64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+/// Reads the claim and record state of a results-table item.
+///
+/// # Errors
+/// [`TableError::Other`] for an item without a known `status`, or a final item that does not
+/// read as an [`ImageRecord`].
+pub fn item_state(item: HashMap<String, AttributeValue>) -> Result<ItemState, TableError> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    let claim_token = text("claimToken");
+    let claim_expires_at = item
+        .get("claimExpiresAt")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let status = match text("status").as_deref() {
+        Some(CLAIMED) => ItemStatus::Claimed,
+        Some("PROCESSED") => ItemStatus::Done(Status::Processed),
+        Some("REJECTED") => ItemStatus::Done(Status::Rejected),
+        Some("FAILED") => ItemStatus::Done(Status::Failed),
+        other => {
+            return Err(conversion_error(format!(
+                "results item has an unknown status {other:?}"
+            )));
+        }
+    };
+    let record = match status {
+        ItemStatus::Claimed => None,
+        ItemStatus::Done(_) => Some(ImageRecord::from_item(item).map_err(conversion_error)?),
+    };
+    Ok(ItemState {
+        status,
+        claim_token,
+        claim_expires_at,
+        record,
+    })
+}
+
+#[async_trait]
+impl ResultsTable for DynamoResults {
+    async fn claim(&self, claim: &Claim, now: i64) -> Result<ClaimOutcome, TableError> {
+        let item = serde_dynamo::aws_sdk_dynamodb_1::to_item(claim).map_err(conversion_error)?;
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(CLAIM_CONDITION)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":claimed", s(CLAIMED))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(ClaimOutcome::Claimed),
+            Err(e) if is_condition_failure(&e) => Ok(ClaimOutcome::Held),
+            Err(e) => Err(table_error(&e)),
+        }
+    }
+
+    async fn get_state(&self, image_id: &str) -> Result<Option<ItemState>, TableError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(RESULTS_KEY, s(image_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| table_error(&e))?;
+        output.item.map(item_state).transpose()
+    }
+
+    async fn take_over(
+        &self,
+        claim: &Claim,
+        seen_token: &str,
+        now: i64,
+    ) -> Result<bool, TableError> {
+        match self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(RESULTS_KEY, s(&claim.image_id))
+            .update_expression("SET claimToken = :token, claimExpiresAt = :expires")
+            .condition_expression(TAKE_OVER_CONDITION)
+            .expression_attribute_values(":token", s(&claim.claim_token))
+            .expression_attribute_values(":expires", n(claim.claim_expires_at))
+            .expression_attribute_values(":seen", s(seen_token))
+            .expression_attribute_values(":now", n(now))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(table_error(&e)),
+        }
+    }
+
+    async fn put_result(
+        &self,
+        record: &ImageRecord,
+        claim: &Claim,
+    ) -> Result<PutOutcome, TableError> {
+        let mut item = record.to_item().map_err(conversion_error)?;
+        item.insert("claimToken".into(), s(&claim.claim_token));
+        item.insert("claimExpiresAt".into(), n(claim.claim_expires_at));
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(HOLDER_CONDITION)
+            .expression_attribute_values(":token", s(&claim.claim_token))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(PutOutcome::Written),
+            Err(e) if is_condition_failure(&e) => Ok(PutOutcome::LostClaim),
+            Err(e) => Err(table_error(&e)),
+        }
+    }
+
+    async fn release(&self, claim: &Claim) -> Result<(), TableError> {
+        match self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(RESULTS_KEY, s(&claim.image_id))
+            .update_expression("SET claimExpiresAt = :zero")
+            .condition_expression(HOLDER_CONDITION)
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":token", s(&claim.claim_token))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if is_condition_failure(&e) => Ok(()),
+            Err(e) => Err(table_error(&e)),
+        }
+    }
+}
+
+/// [`AuditTable`] on a DynamoDB table (PutItem only).
+#[derive(Clone, Debug)]
+pub struct DynamoAudit {
+    /// The client.
+    pub client: aws_sdk_dynamodb::Client,
+    /// The table name.
+    pub table: String,
+}
+
+#[async_trait]
+impl AuditTable for DynamoAudit {
+    async fn put_event(&self, event: &AuditEvent) -> Result<AuditOutcome, TableError> {
+        let item = serde_dynamo::aws_sdk_dynamodb_1::to_item(event).map_err(conversion_error)?;
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(AUDIT_CONDITION)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(AuditOutcome::Written),
+            Err(e) if is_condition_failure(&e) => Ok(AuditOutcome::AlreadyRecorded),
+            Err(e) => Err(table_error(&e)),
+        }
+    }
+}
+
+/// [`AlertTopic`] on an SNS topic.
+#[derive(Clone, Debug)]
+pub struct SnsTopic {
+    /// The client.
+    pub client: aws_sdk_sns::Client,
+    /// The topic ARN.
+    pub topic_arn: String,
+}
+
+#[async_trait]
+impl AlertTopic for SnsTopic {
+    async fn publish(&self, subject: &str, message: &str) -> Result<String, PublishError> {
+        let output = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(subject)
+            .message(message)
+            .send()
+            .await
+            .map_err(|e| {
+                let Classified {
+                    class,
+                    code,
+                    message,
+                } = classify(&e);
+                match class {
+                    ErrorClass::Throttled | ErrorClass::Retryable => {
+                        PublishError::Retryable { code, message }
+                    }
+                    ErrorClass::Other => PublishError::Other { code, message },
+                }
+            })?;
+        Ok(output.message_id().unwrap_or_default().to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_rekognition::operation::detect_labels::DetectLabelsError;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    use super::*;
+
+    fn service_error(code: &str, status: u16) -> SdkError<DetectLabelsError, HttpResponse> {
+        let err = DetectLabelsError::generic(
+            ErrorMetadata::builder()
+                .code(code)
+                .message("the message")
+                .build(),
+        );
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn throttling_codes_are_throttled() {
+        for code in [
+            "ThrottlingException",
+            "ProvisionedThroughputExceededException",
+        ] {
+            assert_eq!(
+                rekognition_error(&service_error(code, 400)),
+                RekognitionError::Throttled {
+                    code: code.into(),
+                    message: "the message".into()
+                }
+            );
+        }
+        assert!(matches!(
+            rekognition_error(&service_error("Whatever", 429)),
+            RekognitionError::Throttled { .. }
+        ));
+    }
+
+    #[test]
+    fn server_errors_and_timeouts_are_retryable() {
+        assert!(matches!(
+            rekognition_error(&service_error("InternalServerError", 500)),
+            RekognitionError::Retryable { .. }
+        ));
+        let timeout: SdkError<DetectLabelsError, HttpResponse> =
+            SdkError::timeout_error("attempt timed out");
+        assert_eq!(classify(&timeout).class, ErrorClass::Retryable);
+        assert_eq!(classify(&timeout).code, "TimeoutError");
+    }
+
+    #[test]
+    fn bad_images_are_invalid_images_and_the_rest_is_other() {
+        for code in INVALID_IMAGE_CODES {
+            assert!(matches!(
+                rekognition_error(&service_error(code, 400)),
+                RekognitionError::InvalidImage { code: c, .. } if c == *code
+            ));
+        }
+        assert!(matches!(
+            rekognition_error(&service_error("AccessDeniedException", 403)),
+            RekognitionError::Other { .. }
+        ));
+    }
+
+    #[test]
+    fn conditional_check_failures_are_recognised() {
+        assert!(is_condition_failure(&service_error(
+            "ConditionalCheckFailedException",
+            400
+        )));
+        assert!(!is_condition_failure(&service_error(
+            "ValidationException",
+            400
+        )));
+    }
+
+    #[test]
+    fn path_style_follows_endpoint_overrides() {
+        assert!(!use_path_style(|_| None));
+        assert!(use_path_style(
+            |n| (n == "AWS_ENDPOINT_URL").then(|| "http://127.0.0.1:4566".to_owned())
+        ));
+        assert!(use_path_style(
+            |n| (n == "AWS_ENDPOINT_URL_S3").then(|| "http://127.0.0.1:4566".to_owned())
+        ));
+        assert!(!use_path_style(
+            |n| (n == "AWS_ENDPOINT_URL").then(String::new)
+        ));
+    }
+
+    #[test]
+    fn claim_items_have_the_claim_shape() {
+        let claim = Claim {
+            image_id: "id".into(),
+            status: CLAIMED,
+            claim_token: "req/msg".into(),
+            claim_expires_at: 1_795_240_865,
+            bucket: "b".into(),
+            object_key: "incoming/a.png".into(),
+            version_id: None,
+            expires_at: 1_795_845_600,
+        };
+        let item: HashMap<String, AttributeValue> =
+            serde_dynamo::aws_sdk_dynamodb_1::to_item(&claim).unwrap();
+        assert_eq!(item["imageId"], s("id"));
+        assert_eq!(item["status"], s("CLAIMED"));
+        assert_eq!(item["claimToken"], s("req/msg"));
+        assert_eq!(item["claimExpiresAt"], n(1_795_240_865));
+        assert_eq!(item["expires_at"], n(1_795_845_600));
+        assert!(!item.contains_key("versionId"));
+        let state = item_state(item).unwrap();
+        assert_eq!(state.status, ItemStatus::Claimed);
+        assert_eq!(state.claim_expires_at, Some(1_795_240_865));
+        assert_eq!(state.record, None);
+    }
+
+    #[test]
+    fn final_items_read_back_with_their_lease() {
+        let record = ImageRecord::new(
+            "id",
+            "b",
+            "incoming/a.png",
+            "beta",
+            Status::Rejected,
+            chrono::DateTime::from_timestamp(1_795_240_800, 0).unwrap(),
+            168,
+        );
+        let mut item = record.to_item().unwrap();
+        item.insert("claimToken".into(), s("t"));
+        item.insert("claimExpiresAt".into(), n(0));
+        let state = item_state(item).unwrap();
+        assert_eq!(state.status, ItemStatus::Done(Status::Rejected));
+        assert_eq!(state.claim_token.as_deref(), Some("t"));
+        assert_eq!(state.claim_expires_at, Some(0));
+        assert_eq!(state.record, Some(record));
+        assert!(item_state(HashMap::from([("imageId".into(), s("x"))])).is_err());
+    }
+}
