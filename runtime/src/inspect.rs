@@ -183,6 +183,16 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, Rejection> {
             "image is {width}x{height} px; Rekognition needs at least {MIN_SIDE_PX} px on each side"
         )));
     }
+    if !has_end_marker(format, bytes) {
+        let marker = match format {
+            ImageFormat::Jpeg => "end-of-image marker FF D9",
+            ImageFormat::Png => "IEND chunk",
+        };
+        return Err(Rejection::new(format!(
+            "truncated {}: no {marker} at the end",
+            format.as_str()
+        )));
+    }
     Ok(Inspection {
         sha256: sha256_hex(bytes),
         size_bytes,
@@ -191,6 +201,18 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, Rejection> {
         width,
         height,
     })
+}
+
+/// Whether the bytes end like a complete file of `format` (trailing zero padding allowed): JPEG's
+/// end-of-image marker `FF D9`, PNG's `IEND` chunk. A cheap check that catches uploads cut short,
+/// which a header read alone does not, before they cost a Rekognition call.
+fn has_end_marker(format: ImageFormat, bytes: &[u8]) -> bool {
+    let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    let body = &bytes[..end];
+    match format {
+        ImageFormat::Jpeg => body.ends_with(&[0xFF, 0xD9]),
+        ImageFormat::Png => body.ends_with(&[0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]),
+    }
 }
 
 /// Test images written with the `image` crate's encoders.
@@ -339,6 +361,24 @@ mod tests {
             r.reason.starts_with("cannot read image dimensions: "),
             "{r}"
         );
+    }
+
+    #[test]
+    fn images_cut_after_their_header_are_rejected_as_truncated() {
+        let full = jpeg(100, 100);
+        let r = inspect(&full[..full.len() - 40]).unwrap_err();
+        assert_eq!(
+            r.reason,
+            "truncated jpeg: no end-of-image marker FF D9 at the end"
+        );
+        let full = png(100, 100);
+        let r = inspect(&full[..full.len() - 12]).unwrap_err();
+        assert_eq!(r.reason, "truncated png: no IEND chunk at the end");
+        // Complete files, also with trailing zero padding, pass.
+        let mut padded = jpeg(100, 100);
+        padded.extend_from_slice(&[0, 0, 0]);
+        assert!(inspect(&padded).is_ok());
+        assert!(inspect(&png(100, 100)).is_ok());
     }
 
     #[test]
