@@ -11,7 +11,7 @@ TWIN_VENV := .venv/twin
 ARGUS := target/debug/argus
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools tools build argus synth bundle bootstrap deploy-beta deploy-prod \
+.PHONY: help lint-tools bundle-tools twin-tools tools build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
@@ -65,6 +65,12 @@ deploy-prod: bundle-tools argus ## Bundle, bootstrap and deploy the prod stack, 
 	$(ARGUS) bootstrap --stage prod
 	$(ARGUS) deploy --stage prod --require-approval never --outputs-file $(OUT)/argus-prod.outputs.json
 
+demo: bundle-tools twin-tools argus ## The whole pipeline on the sample images on the local twin (no AWS account)
+	$(ARGUS) demo
+
+demo-down: argus ## Stop the local twin that `make demo` started
+	$(ARGUS) local down
+
 test: tools ## Run every test (unit, snapshots, cfn-lint, checkov, CLI): what CI runs
 	$(CARGO) test --workspace --lib --bins --tests --locked
 
@@ -77,8 +83,10 @@ clippy: ## Lint the code (warnings are errors)
 check: clippy test ## clippy, then every test
 	$(CARGO) fmt --all -- --check
 
-bench: ## Measure: argus synth --stage all (median wall time) and template sizes
+bench: bundle-tools twin-tools ## Measure: synth time and template sizes, argus-local DetectLabels, the processor (zip size, cold start, CPU per image on the twin)
 	$(CARGO) bench --locked -p argus-stacks --bench synth
+	$(CARGO) bench --locked -p argus-local --bench detect_labels
+	$(CARGO) bench --locked -p argus-stacks --bench processor
 
 clean: ## Remove build output, cdk.out and the virtualenvs
 	rm -rf target $(OUT) .venv

@@ -2,10 +2,6 @@
 //! stopped by PID): bootstrap, deploy, no-change redeploy, diff, update, failure reporting,
 //! destroy.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::process::Output;
 use std::time::Duration;
 
@@ -34,15 +30,15 @@ fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 #[test]
 fn deploy_lifecycle_on_the_twin() {
-    let bundle = common::processor_bundle();
-    let twin = common::start_twin();
+    let bundle = crate::common::processor_bundle();
+    let twin = crate::common::start_twin();
     let endpoint = twin.endpoint_url();
-    let config = common::config_copy();
+    let config = crate::common::config_copy();
     let out = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(out.path().join("assets")).unwrap();
     std::fs::copy(bundle, out.path().join("assets/processor-x86_64.zip")).unwrap();
     let argus = |args: &[&str]| {
-        common::argus_on(&endpoint)
+        crate::common::argus_on(&endpoint)
             .args(args)
             .arg("--config-dir")
             .arg(config.path())
@@ -195,7 +191,7 @@ fn deploy_lifecycle_on_the_twin() {
 
 #[test]
 fn a_failed_deployment_names_each_failed_resource_and_its_reason() {
-    let twin = common::start_twin();
+    let twin = crate::common::start_twin();
     let endpoint = twin.endpoint_url();
     let mut stack =
         argus_infra::Stack::new("argus-failing", "a template the emulator rejects").unwrap();
@@ -253,8 +249,8 @@ fn a_failed_deployment_names_each_failed_resource_and_its_reason() {
 
 #[test]
 fn an_unreachable_endpoint_fails_with_what_was_tried() {
-    let port = common::free_port(); // nothing listens there
-    let o = common::argus_on(&format!("http://127.0.0.1:{port}"))
+    let port = crate::common::free_port(); // nothing listens there
+    let o = crate::common::argus_on(&format!("http://127.0.0.1:{port}"))
         .args(["deploy", "--stage", "local"])
         .output()
         .unwrap();
@@ -275,7 +271,7 @@ fn an_unreachable_endpoint_fails_with_what_was_tried() {
 
 #[test]
 fn the_audit_stack_is_refused_on_the_twin_with_the_reason() {
-    let o = common::argus_on("http://127.0.0.1:9")
+    let o = crate::common::argus_on("http://127.0.0.1:9")
         .args(["deploy", "--stage", "audit"])
         .output()
         .unwrap();
@@ -293,7 +289,7 @@ fn the_processor_bundle_is_a_deterministic_zip_for_amazon_linux_2023() {
 
     use argus_infra::toolkit::bundle::{AL2023_GLIBC, glibc_requirement, package};
 
-    let zip_path = common::processor_bundle();
+    let zip_path = crate::common::processor_bundle();
     let bytes = std::fs::read(zip_path).unwrap();
     assert!(
         bytes.len() < 10 * 1024 * 1024,

@@ -1,29 +1,25 @@
 //! The GitHub workflows: actionlint passes, and each deploys what it should, with OIDC
 //! credentials and a concurrency group per stage.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::process::Command;
 
 use serde_json::Value;
 
 fn workflow(name: &str) -> Value {
-    let text =
-        std::fs::read_to_string(common::root().join(".github/workflows").join(name)).unwrap();
+    let text = std::fs::read_to_string(crate::common::root().join(".github/workflows").join(name))
+        .unwrap();
     serde_yaml_ng::from_str(&text).unwrap()
 }
 
 #[test]
 fn actionlint_passes_on_every_workflow() {
-    let dir = common::root().join(".github/workflows");
+    let dir = crate::common::root().join(".github/workflows");
     let files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(files.len(), 3, "ci.yml, pr.yml, main.yml");
-    let out = Command::new(common::lint_bin("actionlint"))
+    let out = Command::new(crate::common::lint_bin("actionlint"))
         .args(&files)
         .output()
         .unwrap();

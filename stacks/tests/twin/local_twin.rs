@@ -1,16 +1,12 @@
 //! `argus local up|down|status`: starts both processes on loopback, refuses to start twice,
 //! reports status, and `down` leaves no process of the twin behind.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::path::Path;
 use std::process::Output;
 
 fn argus(state: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
-        .current_dir(common::root())
+        .current_dir(crate::common::root())
         .arg("local")
         .args(args)
         .arg("--state-dir")
@@ -49,7 +45,8 @@ fn group_members(pgid: u32) -> Vec<u32> {
 #[test]
 fn up_twice_status_and_down_leave_nothing_behind() {
     let state = tempfile::tempdir().unwrap();
-    let (ministack_port, rekognition_port) = (common::free_port(), common::free_port());
+    let (ministack_port, rekognition_port) =
+        (crate::common::free_port(), crate::common::free_port());
     let ports = [
         "--ministack-port".to_owned(),
         ministack_port.to_string(),
@@ -117,7 +114,7 @@ fn a_port_in_use_is_a_clear_error_and_starts_nothing() {
     let state = tempfile::tempdir().unwrap();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port().to_string();
-    let other = common::free_port().to_string();
+    let other = crate::common::free_port().to_string();
     let o = argus(
         state.path(),
         &[

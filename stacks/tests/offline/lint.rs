@@ -2,8 +2,6 @@
 //! a written suppression with a reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::process::Command;
 
 use serde_json::Value;
@@ -11,14 +9,14 @@ use serde_json::Value;
 #[test]
 fn cfn_lint_reports_nothing_on_any_template() {
     let out = tempfile::tempdir().unwrap();
-    let written = common::synth_all(out.path());
+    let written = crate::common::synth_all(out.path());
     let templates: Vec<_> = written
         .files
         .iter()
         .filter(|f| f.to_string_lossy().ends_with(".template.json"))
         .collect();
     assert_eq!(templates.len(), 5);
-    let result = Command::new(common::lint_bin("cfn-lint"))
+    let result = Command::new(crate::common::lint_bin("cfn-lint"))
         .args(&templates)
         .output()
         .unwrap();
@@ -33,8 +31,8 @@ fn cfn_lint_reports_nothing_on_any_template() {
 #[test]
 fn checkov_fails_nothing_and_every_skip_has_a_reason() {
     let out = tempfile::tempdir().unwrap();
-    common::synth_all(out.path());
-    let result = Command::new(common::lint_bin("checkov"))
+    crate::common::synth_all(out.path());
+    let result = Command::new(crate::common::lint_bin("checkov"))
         .args([
             "--directory",
             &out.path().to_string_lossy(),

@@ -5,10 +5,6 @@
 //! One twin serves every test of this file; the tests take turns (faults are global to
 //! argus-local) and the last one to finish stops the twin by PID.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -46,7 +42,7 @@ impl Drop for Turn {
         let _ = ureq::delete(&format!("{}/_argus/faults", self.twin.rekognition)).call();
         if REMAINING.fetch_sub(1, Ordering::SeqCst) == 1 {
             let status = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
-                .current_dir(common::root())
+                .current_dir(crate::common::root())
                 .args(["local", "down", "--state-dir"])
                 .arg(self.twin.state_dir.path())
                 .status();
@@ -70,10 +66,10 @@ fn run(
     out: &std::path::Path,
 ) -> String {
     let mut command = match twin_env {
-        Some(endpoint) => common::argus_on(endpoint),
+        Some(endpoint) => crate::common::argus_on(endpoint),
         None => {
             let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_argus"));
-            c.current_dir(common::root());
+            c.current_dir(crate::common::root());
             c
         }
     };
@@ -95,10 +91,11 @@ fn run(
 }
 
 fn start() -> Twin {
-    let bundle = common::processor_bundle();
-    let (ministack_port, rekognition_port) = (common::free_port(), common::free_port());
+    let bundle = crate::common::processor_bundle();
+    let (ministack_port, rekognition_port) =
+        (crate::common::free_port(), crate::common::free_port());
     let rekognition = format!("http://127.0.0.1:{rekognition_port}");
-    let config = common::config_copy();
+    let config = crate::common::config_copy();
     let local = config.path().join("local.toml");
     let text = std::fs::read_to_string(&local).unwrap();
     let edited = text
@@ -208,7 +205,7 @@ fn start() -> Twin {
         &s3,
         outputs["InputBucketName"].as_str().unwrap(),
         "reference/authorized-face.png",
-        std::fs::read(common::root().join("samples/astronaut.png")).unwrap(),
+        std::fs::read(crate::common::root().join("samples/astronaut.png")).unwrap(),
     ));
     Twin {
         state_dir,
@@ -407,7 +404,7 @@ impl Twin {
 }
 
 fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(common::root().join("samples").join(name)).unwrap()
+    std::fs::read(crate::common::root().join("samples").join(name)).unwrap()
 }
 
 fn sha256sum(bytes: &[u8]) -> String {

@@ -3,10 +3,6 @@
 //! fixtures and the SHA-256 that `sha256sum` gives. The twin is stopped afterwards and no process
 //! of it is left.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::collections::BTreeMap;
 
 use serde_json::Value;
@@ -25,7 +21,7 @@ fn sha256sum(path: &std::path::Path) -> String {
 
 /// Fixtures by image file name.
 fn fixtures() -> BTreeMap<String, Value> {
-    std::fs::read_dir(common::root().join("samples/fixtures"))
+    std::fs::read_dir(crate::common::root().join("samples/fixtures"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
@@ -38,10 +34,10 @@ fn fixtures() -> BTreeMap<String, Value> {
 
 #[test]
 fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
-    let bundle = common::processor_bundle(); // built once per test binary; the demo's bundle step then finds it up to date
+    let bundle = crate::common::processor_bundle(); // built once per test binary; the demo's bundle step then finds it up to date
     assert!(bundle.exists());
-    let config = common::config_copy();
-    let rekognition_port = common::free_port();
+    let config = crate::common::config_copy();
+    let rekognition_port = crate::common::free_port();
     let local = config.path().join("local.toml");
     let text = std::fs::read_to_string(&local).unwrap();
     std::fs::write(
@@ -57,10 +53,10 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    let ministack_port = common::free_port().to_string();
+    let ministack_port = crate::common::free_port().to_string();
 
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
-        .current_dir(common::root())
+        .current_dir(crate::common::root())
         .args([
             "demo",
             "--wait",
@@ -83,7 +79,7 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         serde_json::from_str(&std::fs::read_to_string(state.path().join("twin.json")).unwrap())
             .unwrap();
     let down = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
-        .current_dir(common::root())
+        .current_dir(crate::common::root())
         .args(["local", "down", "--state-dir"])
         .arg(state.path())
         .output()
@@ -108,7 +104,7 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         .take_while(|l| !l.trim().is_empty())
         .collect();
     let fixtures = fixtures();
-    let samples = std::fs::read_dir(common::root().join("samples"))
+    let samples = std::fs::read_dir(crate::common::root().join("samples"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "png" || x == "jpg"))

@@ -1,14 +1,12 @@
 //! The `argus` binary: exit codes and one-line errors for bad input, and what synth writes.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use std::process::{Command, Output};
 
 fn argus(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_argus"))
         .args(args)
-        .current_dir(common::root())
+        .current_dir(crate::common::root())
         .output()
         .unwrap()
 }
@@ -39,7 +37,8 @@ fn a_config_typo_names_the_file_and_the_field_with_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     for stage in ["beta", "prod", "local"] {
         let text =
-            std::fs::read_to_string(common::config_dir().join(format!("{stage}.toml"))).unwrap();
+            std::fs::read_to_string(crate::common::config_dir().join(format!("{stage}.toml")))
+                .unwrap();
         std::fs::write(dir.path().join(format!("{stage}.toml")), text).unwrap();
     }
     let beta = dir.path().join("beta.toml");

@@ -1,13 +1,11 @@
 //! insta snapshots of every synthesized template, and byte-identical output across synths.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
 use argus_stacks::app::{self, Selection};
 
 #[test]
 fn every_template_matches_its_snapshot() {
-    let stacks = app::synth(&common::config_dir(), &Selection::All).unwrap();
+    let stacks = app::synth(&crate::common::config_dir(), &Selection::All).unwrap();
     assert_eq!(stacks.len(), 5, "toolkit, audit and three stages");
     for stack in stacks {
         insta::assert_snapshot!(
@@ -20,8 +18,8 @@ fn every_template_matches_its_snapshot() {
 #[test]
 fn two_synths_write_byte_identical_assemblies() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let first = common::synth_all(a.path());
-    let second = common::synth_all(b.path());
+    let first = crate::common::synth_all(a.path());
+    let second = crate::common::synth_all(b.path());
     assert_eq!(first.files.len(), second.files.len());
     assert!(
         first.files.len() >= 8,
