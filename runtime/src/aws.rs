@@ -7,6 +7,9 @@
 //! status (<https://docs.aws.amazon.com/sdk-for-rust/latest/dg/error-handling.html>).
 //! Endpoints come from the default chain, so `AWS_ENDPOINT_URL` and the service-specific
 //! `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL_REKOGNITION`, … point the clients at the local twin.
+//!
+//! The api function's services are here too: [`S3Presigner`] (the SDK's presigner) and
+//! [`DynamoImageIndex`] (GetItem and the `ByProcessedAt` query), assembled by [`build_api`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,7 +23,11 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_rekognition::types::{Image, TextTypes};
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
 
+use crate::api::{
+    self, Api, ApiSettings, ImageIndex, Lookup, Page, PageKey, Presigned, Presigner, ServiceError,
+};
 use crate::processor::Deps;
 use crate::record::{BoundingBox, Face, ImageRecord, Label, ModerationLabel, Status};
 use crate::services::{
@@ -208,14 +215,20 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
 }
 
+/// The S3 client of one loaded configuration, path-style when `path_style` (see
+/// [`use_path_style`]); presigned URLs then have the form `<endpoint>/<bucket>/<key>?X-Amz-…`.
+pub fn s3_client(config: &SdkConfig, path_style: bool) -> aws_sdk_s3::Client {
+    let s3_config = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(s3_config)
+}
+
 impl Clients {
     /// Builds the clients from one loaded configuration; `path_style` as [`use_path_style`].
     pub fn new(config: &SdkConfig, path_style: bool) -> Self {
-        let s3_config = aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(path_style)
-            .build();
         Clients {
-            s3: aws_sdk_s3::Client::from_conf(s3_config),
+            s3: s3_client(config, path_style),
             rekognition: aws_sdk_rekognition::Client::new(config),
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
@@ -702,6 +715,180 @@ impl AlertTopic for SnsTopic {
                 }
             })?;
         Ok(output.message_id().unwrap_or_default().to_owned())
+    }
+}
+
+/// A classified SDK failure as the API's [`ServiceError`]: throttling and retryable failures
+/// are [`ServiceError::Unavailable`], the rest [`ServiceError::Failed`].
+fn service_error<E>(err: &SdkError<E, HttpResponse>) -> ServiceError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let Classified {
+        class,
+        code,
+        message,
+    } = classify(err);
+    match class {
+        ErrorClass::Throttled | ErrorClass::Retryable => {
+            ServiceError::Unavailable { code, message }
+        }
+        ErrorClass::Other => ServiceError::Failed { code, message },
+    }
+}
+
+/// [`Presigner`] on the AWS SDK presigner (`aws_sdk_s3::presigning`,
+/// <https://docs.aws.amazon.com/sdk-for-rust/latest/dg/presigned-urls.html>): SigV4 query-string
+/// signatures made locally with the client's credentials, no network call.
+#[derive(Clone, Debug)]
+pub struct S3Presigner {
+    /// The client (path-style against an endpoint override).
+    pub client: aws_sdk_s3::Client,
+}
+
+fn presigned(request: &aws_sdk_s3::presigning::PresignedRequest) -> Presigned {
+    Presigned {
+        url: request.uri().to_owned(),
+        method: request.method().to_owned(),
+        headers: request
+            .headers()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_owned()))
+            .collect(),
+    }
+}
+
+fn presigning_config(expires_in: Duration) -> Result<PresigningConfig, ServiceError> {
+    PresigningConfig::expires_in(expires_in).map_err(|e| ServiceError::Failed {
+        code: "PresigningConfig".into(),
+        message: e.to_string(),
+    })
+}
+
+#[async_trait]
+impl Presigner for S3Presigner {
+    async fn presign_put(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        expires_in: Duration,
+    ) -> Result<Presigned, ServiceError> {
+        let request = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type(content_type)
+            .presigned(presigning_config(expires_in)?)
+            .await
+            .map_err(|e| service_error(&e))?;
+        Ok(presigned(&request))
+    }
+
+    async fn presign_get(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: Option<&str>,
+        expires_in: Duration,
+    ) -> Result<Presigned, ServiceError> {
+        let request = self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .set_version_id(version_id.map(str::to_owned))
+            .presigned(presigning_config(expires_in)?)
+            .await
+            .map_err(|e| service_error(&e))?;
+        Ok(presigned(&request))
+    }
+}
+
+/// [`ImageIndex`] on the results table: GetItem (eventually consistent) and Query on the
+/// `ByProcessedAt` index.
+#[derive(Clone, Debug)]
+pub struct DynamoImageIndex {
+    /// The client.
+    pub client: aws_sdk_dynamodb::Client,
+    /// The results table name.
+    pub table: String,
+    /// The listing index, [`api::BY_PROCESSED_AT_INDEX`].
+    pub index: String,
+}
+
+#[async_trait]
+impl ImageIndex for DynamoImageIndex {
+    async fn list(
+        &self,
+        stage: &str,
+        limit: u32,
+        start: Option<&PageKey>,
+    ) -> Result<Page, ServiceError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(&self.index)
+            .key_condition_expression("#stage = :stage")
+            .expression_attribute_names("#stage", "stage")
+            .expression_attribute_values(":stage", s(stage))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start.map(api::page_key_to_item))
+            .send()
+            .await
+            .map_err(|e| match service_error(&e) {
+                ServiceError::Failed { code, message }
+                    if start.is_some() && code == "ValidationException" =>
+                {
+                    ServiceError::InvalidStartKey { code, message }
+                }
+                other => other,
+            })?;
+        let mut items = Vec::with_capacity(output.items().len());
+        for item in output.items() {
+            match api::summary_from_item(item.clone()) {
+                Ok(summary) => items.push(summary),
+                // One malformed item must not hide the others.
+                Err(e) => tracing::error!(error = %e, "listing item skipped: it does not read"),
+            }
+        }
+        let next = output
+            .last_evaluated_key()
+            .map(api::page_key_from_item)
+            .transpose()?;
+        Ok(Page { items, next })
+    }
+
+    async fn get(&self, image_id: &str) -> Result<Option<Lookup>, ServiceError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(RESULTS_KEY, s(image_id))
+            .send()
+            .await
+            .map_err(|e| service_error(&e))?;
+        output.item.map(api::lookup_from_item).transpose()
+    }
+}
+
+/// The api function on the given clients (built once in `main` from one `aws-config` load):
+/// the S3 client presigns, the DynamoDB client reads the results table named in `settings`.
+pub fn build_api(
+    settings: ApiSettings,
+    s3: &aws_sdk_s3::Client,
+    dynamodb: &aws_sdk_dynamodb::Client,
+) -> Api {
+    Api {
+        index: Arc::new(DynamoImageIndex {
+            client: dynamodb.clone(),
+            table: settings.results_table.clone(),
+            index: api::BY_PROCESSED_AT_INDEX.to_owned(),
+        }),
+        presigner: Arc::new(S3Presigner { client: s3.clone() }),
+        settings,
     }
 }
 

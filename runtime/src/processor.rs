@@ -11,7 +11,8 @@
 //! 3. Read the object and [`inspect`] it; a bad object is REJECTED with no Rekognition call.
 //! 4. Run the enabled analyses concurrently (image as S3Object, pinned to the version read), then
 //!    CompareFaces against the reference when configured and the image has faces.
-//! 5. Policies: the weapon alert and the face decision.
+//! 5. Policies: the weapon alert and the face decision. Steps 4 and 5 are [`crate::analysis`],
+//!    which `argus analyze` runs directly ([`crate::analysis::analyze_image`]).
 //! 6. The face decision goes to the audit table first, then the result is put (status
 //!    PROCESSED, `expires_at`), conditioned on still holding the claim. The record is the commit
 //!    point: everything it refers to is written before it, except the alert.
@@ -58,29 +59,32 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
+#[cfg(feature = "lambda")]
 use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+#[cfg(feature = "lambda")]
+use aws_lambda_events::event::sqs::SqsEvent;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsMessage};
 use chrono::{DateTime, Duration, Utc};
 use futures_util::stream::{self, StreamExt};
+#[cfg(feature = "lambda")]
 use lambda_runtime::LambdaEvent;
 use tracing::Instrument;
 
+use crate::analysis::{self, Analysis, AnalyzeError, join_reason};
 use crate::inspect::{self, MAX_BYTES, Rejection};
-use crate::metrics::{self, Counters};
+use crate::metrics::Counters;
 use crate::notification::{self, Notification, ObjectRef};
-use crate::policy::{self, AlertMessage};
-use crate::record::{
-    self, AlertRecord, AlertState, Faces, ImageRecord, Label, ModerationLabel, Status,
-};
+use crate::policy::AlertMessage;
+use crate::record::{self, AlertState, ImageRecord, Status};
 use crate::services::{
     AlertTopic, AuditEvent, AuditOutcome, AuditTable, CLAIMED, Claim, ClaimOutcome, Clock,
-    FaceComparison, ItemStatus, ObjectStore, PutOutcome, Rekognition, RekognitionError,
-    ResultsTable, S3Object, StoreError, TableError,
+    ItemStatus, ObjectStore, PutOutcome, Rekognition, ResultsTable, S3Object, StoreError,
+    TableError,
 };
-use crate::settings::{Feature, Settings};
+use crate::settings::Settings;
 
 /// Seconds added to the invocation deadline to get a claim's lease end (clock skew between
 /// Lambda and DynamoDB's callers).
@@ -328,25 +332,6 @@ impl From<TableError> for Retry {
     }
 }
 
-/// How the analyses stop.
-enum Stop {
-    /// Retry the message (after releasing the claim).
-    Retry(Retry),
-    /// A non-retryable condition: record it with this status and reason.
-    Record(Status, String),
-}
-
-/// Analysis results of one image.
-#[derive(Default)]
-struct Analysis {
-    labels: Option<Vec<Label>>,
-    text: Option<Vec<crate::services::TextLine>>,
-    faces: Option<Vec<record::Face>>,
-    moderation: Option<Vec<ModerationLabel>>,
-    comparison: Option<FaceComparison>,
-    comparison_error: Option<String>,
-}
-
 struct Run<'a> {
     deps: &'a Deps,
     invocation: &'a Invocation,
@@ -501,11 +486,7 @@ impl Run<'_> {
             }
         };
         drop(body);
-        record.sha256 = Some(inspection.sha256.clone());
-        record.size_bytes = Some(inspection.size_bytes);
-        record.content_type = Some(inspection.content_type.to_owned());
-        record.width = Some(inspection.width);
-        record.height = Some(inspection.height);
+        record.set_inspection(&inspection);
         tracing::info!(
             sha256 = %inspection.sha256,
             size_bytes = inspection.size_bytes,
@@ -519,119 +500,20 @@ impl Run<'_> {
             version_id,
             ..location
         };
-        let analysis = match self.run_analyses(&image).await {
-            Ok(analysis) => analysis,
-            Err(Stop::Record(status, reason)) => {
-                record.status = status;
-                record.reason = Some(reason);
-                return self.finish(record, claim).await;
-            }
-            Err(Stop::Retry(retry)) => return Err(retry),
-        };
-        self.complete(record, analysis, claim).await
-    }
-
-    async fn run_analyses(&mut self, image: &S3Object) -> Result<Analysis, Stop> {
-        let deps = self.deps;
-        let s = &deps.settings;
-        let rekognition = &deps.rekognition;
-        let labels = async {
-            match s.enabled(Feature::Labels) {
-                true => Some(
-                    timed(
-                        "DetectLabels",
-                        rekognition.detect_labels(image, s.max_labels, s.min_confidence),
-                    )
-                    .await,
-                ),
-                false => None,
-            }
-        };
-        let text = async {
-            match s.enabled(Feature::Text) {
-                true => Some(timed("DetectText", rekognition.detect_text(image)).await),
-                false => None,
-            }
-        };
-        let faces = async {
-            match s.enabled(Feature::Faces) {
-                true => Some(timed("DetectFaces", rekognition.detect_faces(image)).await),
-                false => None,
-            }
-        };
-        let moderation = async {
-            match s.enabled(Feature::Moderation) {
-                true => Some(
-                    timed(
-                        "DetectModerationLabels",
-                        rekognition.detect_moderation_labels(image, s.min_confidence),
-                    )
-                    .await,
-                ),
-                false => None,
-            }
-        };
-        let (labels, text, faces, moderation) =
-            futures_util::join!(labels, text, faces, moderation);
-        let mut errors: Vec<RekognitionError> = Vec::new();
-        let mut analysis = Analysis {
-            labels: take(labels, &mut errors),
-            text: take(text, &mut errors),
-            faces: take(faces, &mut errors),
-            moderation: take(moderation, &mut errors),
-            ..Analysis::default()
-        };
-        if !errors.is_empty() {
-            return Err(self.rekognition_stop(errors));
-        }
-        let has_faces = analysis.faces.as_ref().is_none_or(|f| !f.is_empty());
-        if let (Some(reference), true) = (&s.face_reference, has_faces) {
-            let source = S3Object {
-                bucket: reference.bucket.clone(),
-                key: reference.key.clone(),
-                version_id: None,
-            };
-            match timed("CompareFaces", rekognition.compare_faces(&source, image)).await {
-                Ok(comparison) => analysis.comparison = Some(comparison),
-                // The reference (or the comparison) is unusable: the image's own analysis still
-                // stands, with no decision.
-                Err(RekognitionError::InvalidImage { code, message }) => {
-                    tracing::error!(code = %code, message = %message, "CompareFaces rejected the images; no face decision");
-                    analysis.comparison_error =
-                        Some(format!("CompareFaces: {}", join_reason(&code, &message)));
+        let analysis =
+            match analysis::run(self.deps.rekognition.as_ref(), self.settings(), &image).await {
+                Ok(analysis) => analysis,
+                Err(AnalyzeError::Unusable { status, reason }) => {
+                    record.status = status;
+                    record.reason = Some(reason);
+                    return self.finish(record, claim).await;
                 }
-                Err(e) => return Err(self.rekognition_stop(vec![e])),
-            }
-        }
-        Ok(analysis)
-    }
-
-    /// The stop for failed Rekognition calls: retry when any failure is retryable (counting
-    /// throttles), else the record for the first invalid-image error.
-    fn rekognition_stop(&mut self, errors: Vec<RekognitionError>) -> Stop {
-        let throttles = errors
-            .iter()
-            .filter(|e| matches!(e, RekognitionError::Throttled { .. }))
-            .count() as u64;
-        self.counters.rekognition_throttles += throttles;
-        if let Some(retryable) = errors
-            .iter()
-            .find(|e| !matches!(e, RekognitionError::InvalidImage { .. }))
-        {
-            return Stop::Retry(Retry(format!("Rekognition: {retryable}")));
-        }
-        match errors.into_iter().next() {
-            Some(RekognitionError::InvalidImage { code, message }) => {
-                let status = if code == "InvalidS3ObjectException" {
-                    Status::Failed
-                } else {
-                    Status::Rejected
-                };
-                Stop::Record(status, join_reason(&code, &message))
-            }
-            Some(other) => Stop::Retry(Retry(format!("Rekognition: {other}"))),
-            None => Stop::Retry(Retry("Rekognition: no result".into())),
-        }
+                Err(e) => {
+                    self.counters.rekognition_throttles += e.throttles();
+                    return Err(Retry(e.to_string()));
+                }
+            };
+        self.complete(record, analysis, claim).await
     }
 
     /// The record of an analysed image: policies, audit, result, alert.
@@ -644,63 +526,36 @@ impl Run<'_> {
         let deps = self.deps;
         let s = &deps.settings;
         let processed_at = self.now();
-        record.processed_at = processed_at;
-        record.expires_at = record::expires_at(processed_at, s.ttl_hours);
-        if let Some(lines) = &analysis.text {
-            record.set_text(lines.iter().map(|l| (l.text.as_str(), l.confidence)));
-        }
-        record.faces = analysis.faces.map(Faces::new);
-        let alert = policy::weapon_alert(
-            analysis.labels.as_deref().unwrap_or_default(),
-            analysis.moderation.as_deref().unwrap_or_default(),
-            &s.alert_labels,
-            s.alert_threshold,
-        );
-        record.labels = analysis.labels;
-        record.moderation_labels = analysis.moderation;
-        record.reason = analysis.comparison_error;
-        if let (Some(comparison), Some(reference)) = (analysis.comparison, &s.face_reference) {
-            record.face_similarity = comparison.best_similarity;
-            record.decision = policy::face_decision(
-                comparison.faces_in_target,
-                comparison.best_similarity,
-                reference.similarity_threshold,
-            );
-            if let Some(decision) = record.decision {
-                let event = AuditEvent {
-                    image_id: record.image_id.clone(),
-                    event_key: format!("decision#{}", record::iso8601_string(processed_at)),
-                    event_type: "FACE_DECISION".into(),
-                    decision: decision.as_str().into(),
-                    similarity: comparison.best_similarity,
-                    similarity_threshold: reference.similarity_threshold,
-                    faces_in_image: u32::try_from(comparison.faces_in_target).unwrap_or(u32::MAX),
-                    reference_bucket: reference.bucket.clone(),
-                    reference_key: reference.key.clone(),
-                    bucket: record.bucket.clone(),
-                    object_key: record.object_key.clone(),
-                    version_id: record.version_id.clone(),
-                    sha256: record.sha256.clone().unwrap_or_default(),
-                    stage: record.stage.clone(),
-                    recorded_at: record::iso8601_string(processed_at),
-                };
-                match timed("PutAuditEvent", self.deps.audit.put_event(&event)).await? {
-                    AuditOutcome::Written => {
-                        tracing::info!(decision = decision.as_str(), "face decision audited");
-                    }
-                    AuditOutcome::AlreadyRecorded => {
-                        tracing::info!(event_key = %event.event_key, "face decision already audited");
-                    }
+        let comparison = analysis::apply(&mut record, analysis, s, processed_at);
+        if let (Some(comparison), Some(reference), Some(decision)) =
+            (comparison, &s.face_reference, record.decision)
+        {
+            let event = AuditEvent {
+                image_id: record.image_id.clone(),
+                event_key: format!("decision#{}", record::iso8601_string(processed_at)),
+                event_type: "FACE_DECISION".into(),
+                decision: decision.as_str().into(),
+                similarity: comparison.best_similarity,
+                similarity_threshold: reference.similarity_threshold,
+                faces_in_image: u32::try_from(comparison.faces_in_target).unwrap_or(u32::MAX),
+                reference_bucket: reference.bucket.clone(),
+                reference_key: reference.key.clone(),
+                bucket: record.bucket.clone(),
+                object_key: record.object_key.clone(),
+                version_id: record.version_id.clone(),
+                sha256: record.sha256.clone().unwrap_or_default(),
+                stage: record.stage.clone(),
+                recorded_at: record::iso8601_string(processed_at),
+            };
+            match timed("PutAuditEvent", self.deps.audit.put_event(&event)).await? {
+                AuditOutcome::Written => {
+                    tracing::info!(decision = decision.as_str(), "face decision audited");
+                }
+                AuditOutcome::AlreadyRecorded => {
+                    tracing::info!(event_key = %event.event_key, "face decision already audited");
                 }
             }
         }
-        record.alert = alert.map(|a| AlertRecord {
-            state: AlertState::Pending,
-            labels: a.matched,
-            detected_at: processed_at,
-            message_id: None,
-            sent_at: None,
-        });
         let outcome = self.finish(record.clone(), claim).await?;
         if !matches!(outcome, Outcome::Recorded { .. }) || record.alert.is_none() {
             return Ok(outcome);
@@ -810,34 +665,12 @@ impl Run<'_> {
     }
 }
 
-/// The value of an analysis that ran and succeeded; a failure goes to `errors`.
-fn take<T>(
-    result: Option<Result<T, RekognitionError>>,
-    errors: &mut Vec<RekognitionError>,
-) -> Option<T> {
-    match result? {
-        Ok(value) => Some(value),
-        Err(e) => {
-            errors.push(e);
-            None
-        }
-    }
-}
-
-fn join_reason(code: &str, message: &str) -> String {
-    if message.is_empty() {
-        code.to_owned()
-    } else {
-        format!("{code}: {message}")
-    }
-}
-
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Awaits a call, logging its name, duration in milliseconds and outcome.
-async fn timed<T, E: std::fmt::Display>(
+pub(crate) async fn timed<T, E: std::fmt::Display>(
     operation: &'static str,
     call: impl Future<Output = Result<T, E>>,
 ) -> Result<T, E> {
@@ -861,10 +694,11 @@ pub enum BatchError {
 }
 
 /// The Lambda handler: runs [`process_batch`] with the settings' image concurrency, writes one
-/// EMF line to stdout and logs a summary with the request ID.
+/// EMF line to stdout and logs a summary with the request ID. Only with the `lambda` feature.
 ///
 /// # Errors
 /// [`BatchError::UnreportableFailure`] (Lambda then retries the whole batch).
+#[cfg(feature = "lambda")]
 pub async fn handle(
     deps: &Deps,
     event: LambdaEvent<SqsEvent>,
@@ -881,7 +715,7 @@ pub async fn handle(
         deps.settings.image_concurrency,
     )
     .await;
-    let line = metrics::emf_line(
+    let line = crate::metrics::emf_line(
         &deps.settings.stage,
         deps.clock.now().timestamp_millis(),
         &outcome.counters,

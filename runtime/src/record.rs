@@ -317,6 +317,16 @@ impl ImageRecord {
         });
     }
 
+    /// Copies what [`crate::inspect::inspect`] found: `sha256`, `sizeBytes`, `contentType`
+    /// (from the magic bytes), `width` and `height`.
+    pub fn set_inspection(&mut self, inspection: &crate::inspect::Inspection) {
+        self.sha256 = Some(inspection.sha256.clone());
+        self.size_bytes = Some(inspection.size_bytes);
+        self.content_type = Some(inspection.content_type.to_owned());
+        self.width = Some(inspection.width);
+        self.height = Some(inspection.height);
+    }
+
     /// The DynamoDB item.
     ///
     /// # Errors

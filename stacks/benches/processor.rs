@@ -597,8 +597,8 @@ impl Twin {
         Ok(text)
     }
 
-    /// Starts the twin on free ports and deploys the local stage with `bundle` as its asset;
-    /// returns the twin and the stack outputs.
+    /// Starts the twin on free ports and deploys the local stage with the bundles in the folder
+    /// of `bundle` (the processor's zip) as its assets; returns the twin and the stack outputs.
     fn start(bundle: &Path) -> anyhow::Result<(Self, Value)> {
         let (ministack_port, rekognition_port) = (free_port()?, free_port()?);
         let rekognition = format!("http://127.0.0.1:{rekognition_port}");
@@ -624,10 +624,19 @@ impl Twin {
         let out_dir = tempfile::tempdir()?;
         let assets = out_dir.path().join("assets");
         std::fs::create_dir_all(&assets)?;
-        let file_name = bundle
-            .file_name()
-            .ok_or_else(|| anyhow!("{} has no file name", bundle.display()))?;
-        std::fs::copy(bundle, assets.join(file_name))?;
+        // Every function's bundle (the stack deploys them all), not only the processor's.
+        let bundles = bundle
+            .parent()
+            .ok_or_else(|| anyhow!("{} has no folder", bundle.display()))?;
+        for entry in std::fs::read_dir(bundles)? {
+            let path = entry?.path();
+            if let Some(name) = path
+                .file_name()
+                .filter(|n| n.to_string_lossy().ends_with(".zip"))
+            {
+                std::fs::copy(&path, assets.join(name))?;
+            }
+        }
 
         let twin = Twin {
             state_dir: tempfile::tempdir()?,
@@ -678,6 +687,11 @@ impl Twin {
 /// races the tests' copy) and returns the zip.
 fn build_bundle() -> anyhow::Result<PathBuf> {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("argus-bench-bundle");
+    // No zip of an earlier run is left to deploy.
+    match std::fs::remove_dir_all(out.join("assets")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
     let o = argus()
         .args(["bundle", "--stage", STAGE, "--out"])
         .arg(&out)
@@ -984,10 +998,16 @@ fn run() -> anyhow::Result<()> {
 
     // 2. Cold start: every endpoint at a closed loopback port, nothing is called during init.
     let closed = format!("http://127.0.0.1:{}", free_port()?);
-    let cold_overrides = [
-        ("AWS_ENDPOINT_URL", closed.clone()),
-        ("AWS_ENDPOINT_URL_REKOGNITION", closed.clone()),
-    ];
+    let cold_overrides: Vec<(&str, String)> = std::iter::once("AWS_ENDPOINT_URL")
+        .chain(
+            function
+                .variables
+                .keys()
+                .map(String::as_str)
+                .filter(|k| k.starts_with("AWS_ENDPOINT_URL_")),
+        )
+        .map(|name| (name, closed.clone()))
+        .collect();
     let mut cold = Vec::with_capacity(COLD_RUNS);
     {
         let api = RuntimeApi::start(&function.arn)?;

@@ -8,17 +8,19 @@ use argus_infra::{Stack, SynthError};
 use thiserror::Error;
 
 use crate::audit::audit_stack;
+use crate::ci::{CiConfig, ci_stack};
 use crate::config::{ConfigError, STAGES, StageConfig};
 use crate::pipeline::pipeline_stack;
 
 /// The qualifier of the toolkit stack's resources (`argus-assets-<account>-<region>`).
 pub const QUALIFIER: &str = "argus";
 
-/// Stages whose input buckets the audit trail records (the local twin has no CloudTrail).
+/// Stages deployed to AWS: their input buckets are what the audit trail records (the local twin
+/// has no CloudTrail), and each has CI deploy roles.
 pub const AUDITED_STAGES: &[&str] = &["beta", "prod"];
 
 /// Every `--stage` value: the stages, then the account-level stacks, then `all`.
-pub const SELECTIONS: &[&str] = &["beta", "prod", "local", "audit", "toolkit", "all"];
+pub const SELECTIONS: &[&str] = &["beta", "prod", "local", "audit", "toolkit", "ci", "all"];
 
 /// What a `--stage` value selects.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +31,8 @@ pub enum Selection {
     Audit,
     /// The `argus-toolkit` stack.
     Toolkit,
+    /// The `argus-ci` stack (GitHub OIDC deploy roles).
+    Ci,
     /// Every stack.
     All,
 }
@@ -59,6 +63,7 @@ impl Selection {
         match value {
             "audit" => Ok(Selection::Audit),
             "toolkit" => Ok(Selection::Toolkit),
+            "ci" => Ok(Selection::Ci),
             "all" => Ok(Selection::All),
             stage if STAGES.contains(&stage) => Ok(Selection::Stage(stage.to_owned())),
             other => Err(AppError::UnknownStage(other.to_owned())),
@@ -71,19 +76,22 @@ impl Selection {
 /// # Errors
 /// [`AppError::Config`] for an invalid config file; [`AppError::Synth`] when a construct refuses.
 pub fn build(config_dir: &Path, selection: &Selection) -> Result<Vec<Stack>, AppError> {
-    let audit = || -> Result<Stack, AppError> {
-        let stages = AUDITED_STAGES
+    let deployed = || -> Result<Vec<StageConfig>, AppError> {
+        Ok(AUDITED_STAGES
             .iter()
             .map(|s| StageConfig::load(config_dir, s))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(audit_stack(&stages)?)
+            .collect::<Result<Vec<_>, _>>()?)
     };
+    let audit = || -> Result<Stack, AppError> { Ok(audit_stack(&deployed()?)?) };
+    let ci =
+        || -> Result<Stack, AppError> { Ok(ci_stack(&CiConfig::load(config_dir)?, &deployed()?)?) };
     Ok(match selection {
         Selection::Stage(stage) => vec![pipeline_stack(&StageConfig::load(config_dir, stage)?)?],
         Selection::Audit => vec![audit()?],
         Selection::Toolkit => vec![toolkit_stack(QUALIFIER)?],
+        Selection::Ci => vec![ci()?],
         Selection::All => {
-            let mut stacks = vec![toolkit_stack(QUALIFIER)?, audit()?];
+            let mut stacks = vec![toolkit_stack(QUALIFIER)?, audit()?, ci()?];
             for stage in STAGES {
                 stacks.push(pipeline_stack(&StageConfig::load(config_dir, stage)?)?);
             }
@@ -125,30 +133,21 @@ pub fn target(
                 deployable_on_twin: true,
             })
         }
-        Selection::Audit => {
+        Selection::Audit | Selection::Toolkit | Selection::Ci => {
             let region = StageConfig::load(config_dir, region_stage)?.region;
-            let mut stacks = build(config_dir, selection)?;
-            let stack = stacks
+            let stack = build(config_dir, selection)?
                 .pop()
-                .ok_or_else(|| AppError::UnknownStage("audit".into()))?;
+                .ok_or_else(|| AppError::UnknownStage(format!("{selection:?}")))?;
             Ok(Target {
                 stack,
                 region,
                 protected: true,
-                deployable_on_twin: false,
-            })
-        }
-        Selection::Toolkit => {
-            let region = StageConfig::load(config_dir, region_stage)?.region;
-            Ok(Target {
-                stack: toolkit_stack(QUALIFIER)?,
-                region,
-                protected: true,
-                deployable_on_twin: true,
+                // The twin has no CloudTrail for the audit stack.
+                deployable_on_twin: *selection != Selection::Audit,
             })
         }
         Selection::All => Err(AppError::UnknownStage(
-            "all (this command takes one stack: beta, prod, local, audit or toolkit)".into(),
+            "all (this command takes one stack: beta, prod, local, audit, toolkit or ci)".into(),
         )),
     }
 }

@@ -65,6 +65,10 @@ pub enum Command {
     /// Compare the synthesized template with the deployed one: resources added, removed and
     /// modified (property paths) and IAM statements. Exit 0: no differences; 1: differences.
     Diff(StageArgs),
+    /// Analyse one image with the stage's analyses (DetectLabels, DetectText, DetectFaces,
+    /// DetectModerationLabels, CompareFaces) directly: print the JSON record and write
+    /// `<image>_labels_<YYYYMMDD_HHMMSS>.json`; `--store` also writes it to the results table.
+    Analyze(commands::analyze::AnalyzeArgs),
     /// Run the whole pipeline on the sample images on the local twin (no AWS account): start the
     /// twin, deploy the local stage, upload every sample, wait for every result, print a table.
     Demo(commands::demo::DemoArgs),
@@ -73,6 +77,10 @@ pub enum Command {
     /// Delete a stack. Beta and local buckets are emptied first (every object version); a
     /// protected stage (prod) is refused unless --force and its termination protection is off.
     Destroy(DestroyArgs),
+    /// Who called which Rekognition API on which image, and when: CloudTrail event history
+    /// (LookupEvents), or the audit trail's log files with --from-bucket. Newest first, as a
+    /// table (TIME, EVENT, CALLER, IMAGE, RESULT) or a JSON array with --json.
+    Audit(commands::audit::AuditArgs),
 }
 
 /// `argus synth` options.
@@ -113,6 +121,10 @@ pub struct DeployArgs {
     /// Minutes the stack operation may take before the command gives up waiting.
     #[arg(long, default_value_t = 30, value_name = "MINUTES")]
     pub timeout: u64,
+    /// The role CloudFormation assumes to change the stack's resources (the argus-ci stack's
+    /// execution role in CI). Default: your own credentials.
+    #[arg(long, env = "ARGUS_EXECUTION_ROLE_ARN", value_name = "ARN")]
+    pub execution_role: Option<String>,
 }
 
 /// `argus destroy` options.
@@ -127,6 +139,9 @@ pub struct DestroyArgs {
     /// Minutes the deletion may take.
     #[arg(long, default_value_t = 30, value_name = "MINUTES")]
     pub timeout: u64,
+    /// The role CloudFormation assumes to delete the resources. Default: your own credentials.
+    #[arg(long, env = "ARGUS_EXECUTION_ROLE_ARN", value_name = "ARN")]
+    pub execution_role: Option<String>,
 }
 
 /// Template formats.
@@ -218,5 +233,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Destroy(args) => commands::block_on(commands::destroy::run(&context, &args)),
         Command::Local(args) => commands::local::run(&context, &args),
         Command::Demo(args) => commands::demo::run(&context, &args),
+        Command::Analyze(args) => commands::analyze::run(&context, &args),
+        Command::Audit(args) => commands::block_on(commands::audit::run(&context, &args)),
     }
 }

@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use argus_infra::asset::Asset;
 use argus_infra::constructs::{
     AccessLogs, Alarm, AlarmProps, Architecture, Attribute, AttributeType, Bucket, BucketProps,
-    Comparison, DeadLetter, Function, FunctionCode, FunctionProps, GlobalSecondaryIndexProps, Key,
-    KeyProps, Metric, Queue, QueueProps, RemovalPolicy, SqsEventSource, Table, TableProps, Topic,
-    TopicKey, TopicProps,
+    Comparison, DeadLetter, Function, FunctionCode, FunctionProps, GlobalSecondaryIndexProps,
+    HttpApi, HttpApiProps, Key, KeyProps, Metric, Queue, QueueProps, RemovalPolicy,
+    RouteAuthorization, SqsEventSource, Table, TableProps, Topic, TopicKey, TopicProps,
 };
 use argus_infra::{Expr, Output, Parameter, Stack, SynthError};
 
@@ -24,6 +24,18 @@ use crate::config::{Arch, Removal, StageConfig};
 pub const ASSETS_BUCKET_PARAMETER: &str = "AssetsBucket";
 /// The parameter that takes the processor bundle's object key (`<sha256>.zip`).
 pub const PROCESSOR_CODE_KEY_PARAMETER: &str = "ProcessorCodeKey";
+/// Construct paths (= logical IDs) of the resources the processor's environment names.
+pub const INPUT_BUCKET_ID: &str = "Input";
+/// The results table.
+pub const RESULTS_TABLE_ID: &str = "Results";
+/// The append-only audit table.
+pub const AUDIT_TABLE_ID: &str = "Audit";
+/// The weapon-alert topic.
+pub const ALERT_TOPIC_ID: &str = "Alerts";
+/// The parameter that takes the api bundle's object key.
+pub const API_CODE_KEY_PARAMETER: &str = "ApiCodeKey";
+/// The HTTP API's routes, all served by the `api` function with IAM authorization.
+pub const API_ROUTES: &[&str] = &["POST /uploads", "GET /images", "GET /images/{imageId}"];
 /// The results table's index for listing images newest first: partition `stage`, sort `processedAt`.
 pub const BY_TIME_INDEX: &str = "ByProcessedAt";
 
@@ -74,7 +86,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     )?;
     let input = Bucket::new(
         &mut stack,
-        "Input",
+        INPUT_BUCKET_ID,
         BucketProps {
             bucket_name: Some(config.input_bucket_name()),
             server_access_logs: Some(AccessLogs {
@@ -112,18 +124,18 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
             sort_key: Some(Attribute::new("processedAt", AttributeType::String)),
             non_key_attributes: Some(LISTING_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect()),
         });
-    let results = Table::new(&mut stack, "Results", results_props)?;
+    let results = Table::new(&mut stack, RESULTS_TABLE_ID, results_props)?;
     let mut audit_props = TableProps::new(Attribute::new("imageId", AttributeType::String));
     audit_props.sort_key = Some(Attribute::new("eventKey", AttributeType::String));
     audit_props.ttl_attribute = None;
     audit_props.removal_policy = removal;
-    let audit = Table::new(&mut stack, "Audit", audit_props)?;
+    let audit = Table::new(&mut stack, AUDIT_TABLE_ID, audit_props)?;
 
     // Topics: weapon alerts (alias/aws/sns) and operations alarms (a customer managed key, since
     // CloudWatch cannot use the AWS managed SNS key).
     let alerts = Topic::new(
         &mut stack,
-        "Alerts",
+        ALERT_TOPIC_ID,
         TopicProps {
             display_name: Some(format!("Argus {} alerts", config.stage)),
             key: TopicKey::AwsManaged,
@@ -188,7 +200,13 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     props.timeout_secs = config.processor.timeout_secs;
     props.log_retention_days = config.processor.log_retention_days;
     props.log_removal_policy = removal;
-    props.environment = processor_environment(config, &results, &audit, &alerts, &input);
+    props.environment = processor_environment(
+        config,
+        results.name(),
+        audit.name(),
+        alerts.arn(),
+        input.name(),
+    );
     let processor = Function::new(&mut stack, "Processor", props)?;
 
     // Least privilege: exactly what the processor calls, on exactly these resources.
@@ -267,6 +285,85 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         )?;
     }
 
+    // The upload and query API: HTTP API, IAM (SigV4) authorization, an `api` function.
+    let api_code_key = stack.add_parameter(
+        API_CODE_KEY_PARAMETER,
+        Parameter::string("Object key of the api bundle (<sha256>.zip)"),
+    );
+    stack.add_asset(Asset {
+        id: "api".into(),
+        packaging: "file".into(),
+        source: "argus-runtime/api".into(),
+        architecture: architecture.as_str().into(),
+        bucket_parameter: ASSETS_BUCKET_PARAMETER.into(),
+        key_parameter: API_CODE_KEY_PARAMETER.into(),
+    });
+    let mut api_props = FunctionProps::new(
+        &format!("{}-api", config.stack_name),
+        "Presigned uploads and the image metadata API",
+        FunctionCode {
+            bucket: Expr::reference(ASSETS_BUCKET_PARAMETER),
+            key: api_code_key,
+        },
+    );
+    api_props.architecture = architecture;
+    api_props.memory_mb = 256;
+    api_props.timeout_secs = 10;
+    api_props.log_retention_days = config.processor.log_retention_days;
+    api_props.log_removal_policy = removal;
+    api_props.environment = BTreeMap::from([
+        ("ARGUS_STAGE".to_owned(), Expr::str(&config.stage)),
+        ("ARGUS_RESULTS_TABLE".to_owned(), results.name()),
+        ("ARGUS_INPUT_BUCKET".to_owned(), input.name()),
+        (
+            "ARGUS_INPUT_PREFIX".to_owned(),
+            Expr::str(&config.storage.input_prefix),
+        ),
+    ]);
+    let api_function = Function::new(&mut stack, "ApiHandler", api_props)?;
+    // Presigning signs with the function's own credentials: it may put and get uploads only.
+    let uploads = format!("{}*", config.storage.input_prefix);
+    input.grant_put(&mut stack, &api_function.role, &uploads)?;
+    input.grant_read(&mut stack, &api_function.role, &uploads)?;
+    results.grant(
+        &mut stack,
+        &api_function.role,
+        "ApiRead",
+        &["dynamodb:GetItem", "dynamodb:Query"],
+        true,
+    )?;
+    let mut http_api = HttpApi::new(&mut stack, "Api", {
+        let mut props = HttpApiProps::new(
+            &format!("{}-api", config.stack_name),
+            "Argus upload and image metadata API",
+        );
+        props.access_log_retention_days = config.processor.log_retention_days;
+        props.removal_policy = removal;
+        props
+    })?;
+    for route in API_ROUTES {
+        http_api.add_lambda_route(&mut stack, route, &api_function, RouteAuthorization::Iam)?;
+    }
+    for function in [&processor, &api_function] {
+        let (dlq_reason, concurrency_reason) = if function.logical_id == processor.logical_id {
+            (
+                "invoked by an SQS event source mapping; failed messages go to the ingest queue's DLQ",
+                "concurrency is bounded by the event source mapping's MaximumConcurrency from the stage config",
+            )
+        } else {
+            (
+                "invoked synchronously by API Gateway; errors return to the caller, nothing is queued",
+                "bounded by the HTTP API stage's throttling (burst and rate limits)",
+            )
+        };
+        stack.suppress(&function.logical_id, "LAMBDA-DLQ", dlq_reason)?;
+        stack.suppress(
+            &function.logical_id,
+            "LAMBDA-CONCURRENCY",
+            concurrency_reason,
+        )?;
+    }
+
     // Decisions the rule pack reports, each with its reason.
     stack.suppress_all("S3-KMS", "SSE-S3: Rekognition reads S3Object images and S3 access logging writes with no KMS key grants")?;
     stack.suppress_all("SQS-KMS", "SSE-SQS: S3 notifications cannot use the AWS managed SQS key, and SSE-SQS needs no key grants")?;
@@ -279,11 +376,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         "LOGS-KMS",
         "CloudWatch Logs encrypts at rest; logs hold no image content or secrets",
     )?;
-    stack.suppress_all("LAMBDA-VPC", "the processor calls only AWS APIs over TLS; a VPC adds NAT cost and cold start for no isolation gain")?;
-    stack.suppress_all(
-        "LAMBDA-DLQ",
-        "invoked by an SQS event source mapping; failed messages go to the ingest queue's DLQ",
-    )?;
+    stack.suppress_all("LAMBDA-VPC", "the functions call only AWS APIs over TLS; a VPC adds NAT cost and cold start for no isolation gain")?;
     stack.suppress_all(
         "LAMBDA-ENV-KMS",
         "the environment holds resource names and thresholds only, no secrets",
@@ -292,7 +385,6 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         "LAMBDA-CODE-SIGNING",
         "bundles are built by CI from this repository and published content-addressed by SHA-256",
     )?;
-    stack.suppress_all("LAMBDA-CONCURRENCY", "concurrency is bounded by the event source mapping's MaximumConcurrency from the stage config")?;
     if config.processor.log_retention_days < 365 {
         stack.suppress_all(
             "LOGS-RETENTION-1Y",
@@ -338,6 +430,11 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
             "The processor Lambda function",
             processor.name(),
         ),
+        (
+            "ApiUrl",
+            "The HTTP API (IAM-authorized: sign requests with SigV4)",
+            http_api.url(),
+        ),
     ];
     for (id, description, value) in outputs {
         stack.add_output(id, Output::new(description, value));
@@ -345,13 +442,26 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     Ok(stack)
 }
 
+/// The processor's environment of a stage with references to the stack's resources by logical
+/// ID: what `argus analyze` resolves through the deployed stack to analyse exactly as the
+/// processor does.
+pub fn processor_environment_for(config: &StageConfig) -> BTreeMap<String, Expr> {
+    processor_environment(
+        config,
+        Expr::reference(RESULTS_TABLE_ID),
+        Expr::reference(AUDIT_TABLE_ID),
+        Expr::reference(ALERT_TOPIC_ID),
+        Expr::reference(INPUT_BUCKET_ID),
+    )
+}
+
 /// The processor's environment: resource names and the stage's analysis settings.
 fn processor_environment(
     config: &StageConfig,
-    results: &Table,
-    audit: &Table,
-    alerts: &Topic,
-    input: &Bucket,
+    results: Expr,
+    audit: Expr,
+    alerts: Expr,
+    input: Expr,
 ) -> BTreeMap<String, Expr> {
     let features: Vec<&str> = config
         .analysis
@@ -361,9 +471,9 @@ fn processor_environment(
         .collect();
     let mut env = BTreeMap::from([
         ("ARGUS_STAGE".to_owned(), Expr::str(&config.stage)),
-        ("ARGUS_RESULTS_TABLE".to_owned(), results.name()),
-        ("ARGUS_AUDIT_TABLE".to_owned(), audit.name()),
-        ("ARGUS_ALERT_TOPIC_ARN".to_owned(), alerts.arn()),
+        ("ARGUS_RESULTS_TABLE".to_owned(), results),
+        ("ARGUS_AUDIT_TABLE".to_owned(), audit),
+        ("ARGUS_ALERT_TOPIC_ARN".to_owned(), alerts),
         (
             "ARGUS_INPUT_PREFIX".to_owned(),
             Expr::str(&config.storage.input_prefix),
@@ -395,7 +505,7 @@ fn processor_environment(
         ),
     ]);
     if let Some(reference) = &config.faces.reference_key {
-        env.insert("ARGUS_FACE_REFERENCE_BUCKET".into(), input.name());
+        env.insert("ARGUS_FACE_REFERENCE_BUCKET".into(), input);
         env.insert("ARGUS_FACE_REFERENCE_KEY".into(), Expr::str(reference));
         env.insert(
             "ARGUS_FACE_SIMILARITY_THRESHOLD".into(),

@@ -9,6 +9,7 @@
 pub mod alarm;
 pub mod bucket;
 pub mod function;
+pub mod http_api;
 pub mod key;
 pub mod log_group;
 pub mod queue;
@@ -20,6 +21,7 @@ pub mod trail;
 pub use alarm::{Alarm, AlarmProps, Comparison, Metric};
 pub use bucket::{AccessLogs, Bucket, BucketEncryptionKind, BucketProps};
 pub use function::{Architecture, Function, FunctionCode, FunctionProps, SqsEventSource};
+pub use http_api::{HttpApi, HttpApiProps, RouteAuthorization};
 pub use key::{Key, KeyProps};
 pub use log_group::{LogGroup, LogGroupProps};
 pub use queue::{DeadLetter, Queue, QueueProps};

@@ -38,3 +38,18 @@ pub struct InlinePolicy {
     /// The document.
     pub policy_document: PolicyDocument,
 }
+
+/// `AWS::IAM::OIDCProvider` properties: an OpenID Connect identity provider such as GitHub
+/// Actions' (<https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_providers_create_oidc.html>).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CfnOidcProvider {
+    /// The issuer URL, e.g. `https://token.actions.githubusercontent.com`.
+    pub url: String,
+    /// Audiences (`aud` claims) accepted, e.g. `sts.amazonaws.com`.
+    pub client_id_list: Vec<String>,
+}
+
+impl CfnResource for CfnOidcProvider {
+    const TYPE: &'static str = "AWS::IAM::OIDCProvider";
+}

@@ -6,6 +6,7 @@
 //! Optional properties left `None` are omitted. The L2 constructs in [`crate::constructs`] fill
 //! these with secure defaults.
 
+pub mod apigatewayv2;
 pub mod cloudtrail;
 pub mod cloudwatch;
 pub mod dynamodb;

@@ -16,6 +16,8 @@ pub const RESOURCELESS_ACTIONS: &[&str] = &[
     "rekognition:CompareFaces",
     "rekognition:DetectModerationLabels",
     "cloudtrail:LookupEvents",
+    "kms:CreateKey",
+    "lambda:CreateEventSourceMapping",
 ];
 
 /// Every rule of the pack.
@@ -404,6 +406,29 @@ pub static RULES: &[Rule] = &[
                 .is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty()))
                 .then(|| "managed policies attached".into())
         },
+    },
+    // API Gateway HTTP APIs
+    Rule {
+        id: "API-ROUTE-AUTH",
+        severity: Severity::Error,
+        resource_type: "AWS::ApiGatewayV2::Route",
+        description: "Routes require authorization (IAM, JWT or a Lambda authorizer).",
+        checkov: &["CKV_AWS_309"],
+        check: |_, _, r| {
+            let auth = r
+                .property("AuthorizationType")
+                .and_then(Value::as_str)
+                .unwrap_or("NONE");
+            (auth == "NONE").then(|| "the route is open to anyone".into())
+        },
+    },
+    Rule {
+        id: "API-ACCESS-LOGS",
+        severity: Severity::Error,
+        resource_type: "AWS::ApiGatewayV2::Stage",
+        description: "Stages write access logs.",
+        checkov: &["CKV_AWS_76"],
+        check: |_, _, r| missing(r, "AccessLogSettings.DestinationArn", "no access logs"),
     },
     // CloudTrail
     Rule {

@@ -55,6 +55,9 @@ pub struct DeployRequest {
     pub template_bucket: Option<String>,
     /// How long the stack operation may take.
     pub timeout: Duration,
+    /// The role CloudFormation assumes to change the stack's resources (its "service role");
+    /// `None`: the caller's own credentials.
+    pub role_arn: Option<String>,
 }
 
 /// How a deployment ended.
@@ -180,7 +183,7 @@ pub async fn deploy(
             println!(
                 "{name}: its first deployment failed (ROLLBACK_COMPLETE); deleting it before creating it again"
             );
-            delete_and_wait(aws, name, request.timeout).await?;
+            delete_and_wait(aws, name, request.timeout, request.role_arn.as_deref()).await?;
             current = None;
         } else if state.status.ends_with("_IN_PROGRESS") && state.status != "REVIEW_IN_PROGRESS" {
             return Err(ToolkitError::Refused(format!(
@@ -219,6 +222,7 @@ pub async fn deploy(
         .capabilities(Capability::CapabilityIam)
         .capabilities(Capability::CapabilityNamedIam)
         .description("argus deploy")
+        .set_role_arn(request.role_arn.clone())
         .set_parameters(Some(
             request
                 .parameters
@@ -643,6 +647,7 @@ pub async fn delete_and_wait(
     aws: &AwsContext,
     stack: &str,
     timeout: Duration,
+    role_arn: Option<&str>,
 ) -> Result<(), ToolkitError> {
     let started = DateTime::from(std::time::SystemTime::now());
     let resources = aws
@@ -656,6 +661,7 @@ pub async fn delete_and_wait(
     aws.cloudformation
         .delete_stack()
         .stack_name(stack)
+        .set_role_arn(role_arn.map(str::to_owned))
         .send()
         .await
         .map_err(|e| aws.error("cloudformation:DeleteStack", e))?;

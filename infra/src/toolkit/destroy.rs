@@ -22,6 +22,8 @@ pub struct DestroyRequest {
     pub force: bool,
     /// How long the deletion may take.
     pub timeout: Duration,
+    /// The role CloudFormation assumes to delete the resources (`None`: the caller's credentials).
+    pub role_arn: Option<String>,
 }
 
 /// How a destroy ended.
@@ -102,7 +104,7 @@ pub async fn destroy(
         }
     }
     println!("{name}: deleting the stack");
-    delete_and_wait(aws, name, request.timeout).await?;
+    delete_and_wait(aws, name, request.timeout, request.role_arn.as_deref()).await?;
     println!("{name}: DELETE_COMPLETE");
     Ok(DestroyOutcome::Destroyed { emptied })
 }

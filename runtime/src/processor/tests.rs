@@ -10,9 +10,11 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::inspect::samples;
-use crate::record::{BoundingBox, Decision, Face, LabelScore};
-use crate::services::{ItemState, PublishError, StoredObject, TextLine};
-use crate::settings::FaceReference;
+use crate::record::{AlertRecord, BoundingBox, Decision, Face, Label, LabelScore, ModerationLabel};
+use crate::services::{
+    FaceComparison, ItemState, PublishError, RekognitionError, StoredObject, TextLine,
+};
+use crate::settings::{FaceReference, Feature};
 
 const BUCKET: &str = "argus-beta-input";
 const REFERENCE_KEY: &str = "reference/authorized-face.jpg";

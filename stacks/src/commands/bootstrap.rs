@@ -30,6 +30,7 @@ pub async fn run(context: &Context, args: &StageArgs) -> Result<(), Failure> {
             termination_protection: false,
             template_bucket: None,
             timeout: Duration::from_secs(30 * 60),
+            role_arn: None,
         },
     )
     .await?;

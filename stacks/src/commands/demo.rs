@@ -169,6 +169,7 @@ pub fn run_demo(context: &Context, args: &DemoArgs) -> Result<DemoReport, Failur
         outputs_file: Some(outputs_file),
         no_execute: false,
         timeout: 30,
+        execution_role: None,
     };
     block_on(super::deploy::run(&context, &deploy))?;
 

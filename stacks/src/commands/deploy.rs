@@ -54,7 +54,9 @@ pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
     parameters.dedup();
     let request = DeployRequest {
         stack_name: name.clone(),
-        template_body: synthesized.template.to_json()?,
+        // Compact JSON: the same template in fewer bytes (the inline limit is 51,200).
+        template_body: serde_json::to_string(&synthesized.template.to_value()?)
+            .map_err(|e| Failure::new(1, e.to_string()))?,
         parameters,
         approval: match args.require_approval {
             RequireApproval::Never => Approval::Never,
@@ -64,6 +66,7 @@ pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
         termination_protection: synthesized.termination_protection,
         template_bucket: bucket,
         timeout: Duration::from_secs(args.timeout * 60),
+        role_arn: args.execution_role.clone(),
     };
     let outcome = deploy::deploy(&aws, &request).await?;
     if let Some(file) = &args.outputs_file {

@@ -19,6 +19,7 @@ pub async fn run(context: &Context, args: &DestroyArgs) -> Result<(), Failure> {
             protected: target.protected,
             force: args.force,
             timeout: Duration::from_secs(args.timeout * 60),
+            role_arn: args.execution_role.clone(),
         },
     )
     .await?;

@@ -1,5 +1,7 @@
 //! One module per `argus` subcommand.
 
+pub mod analyze;
+pub mod audit;
 pub mod bootstrap;
 pub mod bundle;
 pub mod demo;

@@ -92,11 +92,12 @@ pub fn config_copy() -> tempfile::TempDir {
     dir
 }
 
-/// Builds the local stage's processor bundle once per test binary with `argus bundle` (cargo-lambda,
-/// release) and returns the zip; callers copy it into their own assembly folder.
-pub fn processor_bundle() -> &'static Path {
-    static BUNDLE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUNDLE.get_or_init(|| {
+/// Builds the local stage's bundles (processor and api) once per test binary with `argus bundle`
+/// (cargo-lambda, release) and returns the folder holding the zips; callers copy them into their
+/// own assembly folder with [`copy_bundles`].
+pub fn bundles() -> &'static Path {
+    static BUNDLES: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUNDLES.get_or_init(|| {
         let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("argus-bundle");
         let status = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
             .current_dir(root())
@@ -108,6 +109,21 @@ pub fn processor_bundle() -> &'static Path {
             status.success(),
             "argus bundle failed: is cargo-lambda installed (`make bundle-tools`)?"
         );
-        out.join("assets/processor-x86_64.zip")
+        out.join("assets")
     })
+}
+
+/// The processor's zip among [`bundles`].
+pub fn processor_bundle() -> PathBuf {
+    bundles().join("processor-x86_64.zip")
+}
+
+/// Copies every bundle into `<out>/assets/`, where `argus deploy` looks for them.
+pub fn copy_bundles(out: &Path) {
+    let assets = out.join("assets");
+    std::fs::create_dir_all(&assets).unwrap();
+    for entry in std::fs::read_dir(bundles()).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, assets.join(path.file_name().unwrap())).unwrap();
+    }
 }

@@ -15,7 +15,7 @@ fn cfn_lint_reports_nothing_on_any_template() {
         .iter()
         .filter(|f| f.to_string_lossy().ends_with(".template.json"))
         .collect();
-    assert_eq!(templates.len(), 5);
+    assert_eq!(templates.len(), 6);
     let result = Command::new(crate::common::lint_bin("cfn-lint"))
         .args(&templates)
         .output()

@@ -6,7 +6,7 @@ use argus_stacks::app::{self, Selection};
 #[test]
 fn every_template_matches_its_snapshot() {
     let stacks = app::synth(&crate::common::config_dir(), &Selection::All).unwrap();
-    assert_eq!(stacks.len(), 5, "toolkit, audit and three stages");
+    assert_eq!(stacks.len(), 6, "toolkit, audit, ci and three stages");
     for stack in stacks {
         insta::assert_snapshot!(
             format!("{}.template.json", stack.name),

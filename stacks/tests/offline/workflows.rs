@@ -49,14 +49,14 @@ fn pull_requests_deploy_beta_and_merges_deploy_prod_with_oidc() {
             "pull_request",
             "make deploy-beta",
             "deploy-beta",
-            "beta",
+            None,
         ),
         (
             "main.yml",
             "push",
             "make deploy-prod",
             "deploy-prod",
-            "production",
+            Some("production"),
         ),
     ] {
         let w = workflow(file);
@@ -69,7 +69,21 @@ fn pull_requests_deploy_beta_and_merges_deploy_prod_with_oidc() {
             "{file}: a deploy is never cut off"
         );
         let job = w["jobs"]["deploy"].clone();
-        assert_eq!(job["environment"], environment, "{file}");
+        // The beta job names no environment: its OIDC subject must stay `…:pull_request`, the
+        // only subject the beta deploy role trusts; prod runs in `production`.
+        assert_eq!(job["environment"].as_str(), environment, "{file}");
+        let step = job["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["run"] == command)
+            .unwrap();
+        assert!(
+            step["env"]["ARGUS_EXECUTION_ROLE_ARN"]
+                .as_str()
+                .is_some_and(|v| v.contains("EXECUTION_ROLE_ARN")),
+            "{file}"
+        );
         let creds = job["steps"].as_array().unwrap().iter().find(|s| {
             s["uses"]
                 .as_str()

@@ -13,11 +13,12 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
 /// How many tests share the twin (the last one stops it).
-const TESTS: usize = 4;
+const TESTS: usize = 5;
 
 struct Twin {
     state_dir: tempfile::TempDir,
-    _config: tempfile::TempDir,
+    config: tempfile::TempDir,
+    endpoint: String,
     _out: tempfile::TempDir,
     rekognition: String,
     outputs: Value,
@@ -91,7 +92,6 @@ fn run(
 }
 
 fn start() -> Twin {
-    let bundle = crate::common::processor_bundle();
     let (ministack_port, rekognition_port) =
         (crate::common::free_port(), crate::common::free_port());
     let rekognition = format!("http://127.0.0.1:{rekognition_port}");
@@ -109,8 +109,7 @@ fn start() -> Twin {
     assert_ne!(text, edited);
     std::fs::write(&local, edited).unwrap();
     let out = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(out.path().join("assets")).unwrap();
-    std::fs::copy(bundle, out.path().join("assets/processor-x86_64.zip")).unwrap();
+    crate::common::copy_bundles(out.path());
     let state_dir = tempfile::tempdir().unwrap();
     let (m, r) = (ministack_port.to_string(), rekognition_port.to_string());
     run(
@@ -209,7 +208,8 @@ fn start() -> Twin {
     ));
     Twin {
         state_dir,
-        _config: config,
+        config,
+        endpoint: endpoint.clone(),
         _out: out,
         rekognition,
         outputs,
@@ -587,5 +587,59 @@ fn when_rekognition_fails_every_call_the_message_ends_in_the_dlq_and_nothing_cla
         twin.records(key).iter().all(|r| r["status"] != "PROCESSED"),
         "{:?}",
         twin.records(key)
+    );
+}
+
+#[test]
+fn analyze_prints_writes_and_stores_the_record_of_a_local_file() {
+    let t = turn();
+    let twin = t.twin;
+    let results = tempfile::tempdir().unwrap();
+    let o = crate::common::argus_on(&twin.endpoint)
+        .args([
+            "analyze",
+            "samples/chelsea.png",
+            "--stage",
+            "local",
+            "--store",
+            "--results",
+        ])
+        .arg(results.path())
+        .arg("--config-dir")
+        .arg(twin.config.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let record: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(record["status"], "PROCESSED");
+    assert_eq!(record["labels"][0]["name"], "Cat");
+    assert_eq!(record["sha256"], sha256sum(&sample("chelsea.png")));
+    assert_eq!(record["faces"]["count"], 0);
+    let written: Vec<_> = std::fs::read_dir(results.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(written.len(), 1);
+    assert!(
+        written[0].starts_with("chelsea_labels_") && written[0].ends_with(".json"),
+        "{written:?}"
+    );
+    let file: Value =
+        serde_json::from_str(&std::fs::read_to_string(results.path().join(&written[0])).unwrap())
+            .unwrap();
+    assert_eq!(file, record);
+    // Stored by --store or, as the upload is under the input prefix, by the pipeline: one record.
+    let key = record["objectKey"].as_str().unwrap();
+    assert!(
+        key.starts_with("incoming/analyze-") && key.ends_with("/chelsea.png"),
+        "{key}"
+    );
+    let stored = twin.wait_record(key, Duration::from_secs(120));
+    assert_eq!(stored["imageId"], record["imageId"]);
+    assert!(
+        stderr.contains(&format!("stored {}", record["imageId"].as_str().unwrap()))
+            || stderr.contains("already in"),
+        "{stderr}"
     );
 }

@@ -30,13 +30,11 @@ fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 
 #[test]
 fn deploy_lifecycle_on_the_twin() {
-    let bundle = crate::common::processor_bundle();
     let twin = crate::common::start_twin();
     let endpoint = twin.endpoint_url();
     let config = crate::common::config_copy();
     let out = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(out.path().join("assets")).unwrap();
-    std::fs::copy(bundle, out.path().join("assets/processor-x86_64.zip")).unwrap();
+    crate::common::copy_bundles(out.path());
     let argus = |args: &[&str]| {
         crate::common::argus_on(&endpoint)
             .args(args)
@@ -225,6 +223,7 @@ fn a_failed_deployment_names_each_failed_resource_and_its_reason() {
                 termination_protection: false,
                 template_bucket: None,
                 timeout: Duration::from_secs(300),
+                role_arn: None,
             },
         )
         .await
@@ -290,7 +289,7 @@ fn the_processor_bundle_is_a_deterministic_zip_for_amazon_linux_2023() {
     use argus_infra::toolkit::bundle::{AL2023_GLIBC, glibc_requirement, package};
 
     let zip_path = crate::common::processor_bundle();
-    let bytes = std::fs::read(zip_path).unwrap();
+    let bytes = std::fs::read(&zip_path).unwrap();
     assert!(
         bytes.len() < 10 * 1024 * 1024,
         "the zip is {} bytes",
