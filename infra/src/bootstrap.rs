@@ -30,20 +30,7 @@ pub fn toolkit_stack(qualifier: &str) -> Result<Stack, SynthError> {
         TOOLKIT_STACK_NAME,
         "Argus toolkit: the assets bucket that deployments publish Lambda bundles and large templates to.",
     )?;
-    let logs = Bucket::new(
-        &mut stack,
-        "AccessLogs",
-        BucketProps {
-            expiration_days: Some(365),
-            removal_policy: RemovalPolicy::Retain,
-            ..BucketProps::default()
-        },
-    )?;
-    stack.suppress(
-        &logs.logical_id,
-        "S3-ACCESS-LOGS",
-        "this is the access-log bucket; logging it to itself would loop",
-    )?;
+    let logs = Bucket::new_access_log_bucket(&mut stack, "AccessLogs", RemovalPolicy::Retain)?;
     let assets = Bucket::new(
         &mut stack,
         "Assets",

@@ -29,6 +29,8 @@ pub mod analysis;
 pub mod api;
 pub mod aws;
 pub mod inspect;
+#[cfg(feature = "lambda")]
+pub mod logging;
 pub mod metrics;
 pub mod notification;
 pub mod policy;

@@ -21,20 +21,8 @@ pub fn audit_stack(stages: &[StageConfig]) -> Result<Stack, SynthError> {
         "Argus audit: account-level CloudTrail trail recording Rekognition calls and S3 data events of the stage input buckets",
     )?;
     stack.set_termination_protection(true);
-    let access_logs = Bucket::new(
-        &mut stack,
-        "AccessLogs",
-        BucketProps {
-            expiration_days: Some(365),
-            removal_policy: RemovalPolicy::Retain,
-            ..BucketProps::default()
-        },
-    )?;
-    stack.suppress(
-        &access_logs.logical_id,
-        "S3-ACCESS-LOGS",
-        "this is the access-log bucket; logging it to itself would loop",
-    )?;
+    let access_logs =
+        Bucket::new_access_log_bucket(&mut stack, "AccessLogs", RemovalPolicy::Retain)?;
     let trail_bucket = Bucket::new(
         &mut stack,
         "TrailBucket",

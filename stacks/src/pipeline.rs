@@ -70,20 +70,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     };
 
     // Storage: the input bucket and its access-log bucket.
-    let access_logs = Bucket::new(
-        &mut stack,
-        "AccessLogs",
-        BucketProps {
-            expiration_days: Some(365),
-            removal_policy: removal,
-            ..BucketProps::default()
-        },
-    )?;
-    stack.suppress(
-        &access_logs.logical_id,
-        "S3-ACCESS-LOGS",
-        "this is the access-log bucket; logging it to itself would loop",
-    )?;
+    let access_logs = Bucket::new_access_log_bucket(&mut stack, "AccessLogs", removal)?;
     let input = Bucket::new(
         &mut stack,
         INPUT_BUCKET_ID,

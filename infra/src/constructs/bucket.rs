@@ -207,6 +207,34 @@ impl Bucket {
         Ok(bucket)
     }
 
+    /// Adds a bucket for other buckets' server access logs at `path`: secure defaults, log objects
+    /// expire after a year, and the `S3-ACCESS-LOGS` finding on itself suppressed (logging a log
+    /// bucket to itself would loop). Point buckets at it with [`BucketProps::server_access_logs`].
+    ///
+    /// # Errors
+    /// As [`Bucket::new`] and [`Stack::suppress`].
+    pub fn new_access_log_bucket(
+        stack: &mut Stack,
+        path: &str,
+        removal_policy: RemovalPolicy,
+    ) -> Result<Self, SynthError> {
+        let logs = Bucket::new(
+            stack,
+            path,
+            BucketProps {
+                expiration_days: Some(365),
+                removal_policy,
+                ..BucketProps::default()
+            },
+        )?;
+        stack.suppress(
+            &logs.logical_id,
+            "S3-ACCESS-LOGS",
+            "this is the access-log bucket; logging it to itself would loop",
+        )?;
+        Ok(logs)
+    }
+
     /// `{"Ref": bucket}`: the bucket name.
     pub fn name(&self) -> Expr {
         Expr::reference(&self.logical_id)

@@ -33,13 +33,8 @@ impl AwsContext {
                 aws_config::meta::region::RegionProviderChain::default_provider()
                     .or_else(Region::new(default_region.to_owned())),
             )
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            )
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(timeouts())
+            .retry_config(retries())
             .load()
             .await;
         Self::from_config(config)
@@ -66,13 +61,8 @@ impl AwsContext {
             .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
                 credentials,
             ))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(3))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            )
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(timeouts())
+            .retry_config(retries())
             .behavior_version(BehaviorVersion::latest())
             .build();
         let mut aws = Self::from_config(config);
@@ -163,6 +153,19 @@ impl AwsContext {
             target: self.target.clone(),
         }
     }
+}
+
+/// Short connect timeouts, so an unreachable endpoint fails in seconds, and a minute per attempt.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .build()
+}
+
+/// The SDK's standard retry mode with 3 attempts.
+fn retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(3)
 }
 
 /// An error and its sources on one line (`dispatch failure: io error: … Connection refused`),

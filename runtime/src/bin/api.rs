@@ -11,24 +11,13 @@ use std::sync::Arc;
 
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use tracing_subscriber::EnvFilter;
 
 use argus_runtime::api::{self, ApiSettings};
 use argus_runtime::aws;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn"));
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
-        .flatten_event(true)
-        .with_target(false)
-        .without_time()
-        .init();
+    argus_runtime::logging::init_json_logs();
 
     let settings = ApiSettings::from_env().inspect_err(|e| {
         tracing::error!(error = %e, "the function environment is incomplete");
