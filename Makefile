@@ -72,7 +72,7 @@ demo-down: argus ## Stop the local twin that `make demo` started
 	$(ARGUS) local down
 
 test: tools ## Run every test (unit, snapshots, cfn-lint, checkov, CLI): what CI runs
-	$(CARGO) test --workspace --lib --bins --tests --locked
+	$(CARGO) test --workspace --lib --bins --tests --locked --no-fail-fast
 
 fmt: ## Format the code
 	$(CARGO) fmt --all

@@ -52,7 +52,12 @@ fn fixtures_say_what_the_pictures_show() {
         );
     }
     assert!(!get("text.png").text_lines.is_empty());
-    assert!(get("text.png").labels.is_empty());
+    let text_labels: Vec<String> = get("text.png")
+        .labels
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
+    assert_eq!(text_labels, vec!["Text", "Handwriting", "Paper"]);
     for name in SAMPLES.iter().filter(|n| **n != "knife.png") {
         assert!(get(name).moderation_labels.is_empty(), "{name}");
     }
