@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use argus_infra::toolkit::aws::AwsContext;
 use argus_infra::toolkit::deploy::describe_stack;
 use argus_infra::toolkit::progress::Progress;
+use argus_runtime::record::ImageRecord;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::Value;
@@ -408,31 +409,22 @@ async fn wait_for_records(
     Ok(())
 }
 
-/// `<image stem>_labels_<YYYYMMDD_HHMMSS>.json` from the record's `processedAt`
-/// (`2026-11-21T06:25:00Z` → `20261121_062500`), the seeds' file name.
-pub fn result_file_name(image: &str, processed_at: &str) -> String {
-    let stem = Path::new(image)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or(image);
-    let digits: String = processed_at
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(14)
-        .collect();
-    let (date, time) = digits.split_at(digits.len().min(8));
-    format!("{stem}_labels_{date}_{time}.json")
-}
-
 fn write_results(dir: &Path, rows: &[DemoRow]) -> Result<Vec<PathBuf>, Failure> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Failure::new(1, format!("cannot create {}: {e}", dir.display())))?;
     let mut files = Vec::new();
     for row in rows {
         let Some(record) = &row.record else { continue };
-        let path = dir.join(result_file_name(
+        // The seeds' file name, as the runtime names it: `<image>_labels_<YYYYMMDD_HHMMSS>.json`.
+        let typed: ImageRecord = serde_json::from_value(record.clone()).map_err(|e| {
+            Failure::new(
+                1,
+                format!("the record of {} is not readable: {e}", row.image),
+            )
+        })?;
+        let path = dir.join(argus_runtime::record::file_name(
             &row.image,
-            record["processedAt"].as_str().unwrap_or_default(),
+            typed.processed_at,
         ));
         let text =
             serde_json::to_string_pretty(record).map_err(|e| Failure::new(1, e.to_string()))?;
@@ -545,18 +537,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-
-    #[test]
-    fn result_files_are_named_as_the_seeds_name_them() {
-        assert_eq!(
-            result_file_name("chelsea.png", "2026-11-21T06:25:07Z"),
-            "chelsea_labels_20261121_062507.json"
-        );
-        assert_eq!(
-            result_file_name("rocket.jpg", "2026-01-02T03:04:05Z"),
-            "rocket_labels_20260102_030405.json"
-        );
-    }
 
     #[test]
     fn the_table_shows_labels_text_faces_alert_decision_and_hash() {
