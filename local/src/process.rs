@@ -4,7 +4,10 @@
 //! These act on one PID (and, when that PID leads its own process group, on the members of
 //! that group, i.e. the children it started). Nothing here matches processes by name.
 
+use std::collections::BTreeSet;
+use std::hash::{BuildHasher, RandomState};
 use std::net::{Ipv4Addr, TcpListener};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, getpgid, kill_process, kill_process_group, test_kill_process};
@@ -82,18 +85,68 @@ pub fn ensure_port_free(port: u16) -> Result<(), ProcessError> {
     }
 }
 
-/// A port on 127.0.0.1 that was free a moment ago (the OS picks it; another process could
-/// still take it before it is used).
+/// The lowest port [`free_port`] hands out (above the well-known and most registered ports).
+const FIRST_PICKED_PORT: u16 = 10_000;
+
+/// Linux's default ephemeral port range, used when
+/// `/proc/sys/net/ipv4/ip_local_port_range` cannot be read.
+const DEFAULT_EPHEMERAL_PORTS: (u16, u16) = (32_768, 60_999);
+
+/// Ports [`free_port`] has handed out in this process; none is handed out twice.
+static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+/// The kernel's ephemeral port range (`net.ipv4.ip_local_port_range`), from which it takes
+/// the source port of every outgoing connection and the port of every `bind(port 0)`.
+fn ephemeral_ports() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|text| {
+            let mut parts = text.split_whitespace().map(str::parse::<u16>);
+            match (parts.next(), parts.next()) {
+                (Some(Ok(low)), Some(Ok(high))) if low <= high => Some((low, high)),
+                _ => None,
+            }
+        })
+        .unwrap_or(DEFAULT_EPHEMERAL_PORTS)
+}
+
+/// A port on 127.0.0.1 that was free a moment ago, for a server the caller is about to start.
+///
+/// The port is picked at random *below* the kernel's ephemeral range (see
+/// `ip_local_port_range` in the Linux `ip-sysctl` documentation), from 10000 up: the kernel
+/// takes the source port of every outgoing connection from that range, so a client connecting
+/// anywhere cannot take the port between this pick and the server's bind. A port is never
+/// handed out twice in one process, so two servers started side by side get different ports.
+/// Another program could still bind the port first; servers report that as their `PortInUse`.
+/// Falls back to a port the OS picks when the range below the ephemeral one is too small.
 ///
 /// Errors: [`ProcessError::Io`] when no port can be bound.
 pub fn free_port() -> Result<u16, ProcessError> {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+    let (ephemeral_low, _) = ephemeral_ports();
+    let mut handed_out = HANDED_OUT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if ephemeral_low > FIRST_PICKED_PORT + 1_000 {
+        let span = u64::from(ephemeral_low - FIRST_PICKED_PORT);
+        let start = RandomState::new().hash_one(std::process::id()) % span;
+        for step in 0..span {
+            let offset = u16::try_from((start + step) % span).unwrap_or(0);
+            let port = FIRST_PICKED_PORT + offset;
+            if !handed_out.contains(&port) && ensure_port_free(port).is_ok() {
+                handed_out.insert(port);
+                return Ok(port);
+            }
+        }
+    }
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .map_err(|source| ProcessError::Io {
             context: "cannot pick a free port on 127.0.0.1".to_owned(),
             source,
-        })
+        })?;
+    handed_out.insert(port);
+    Ok(port)
 }
 
 fn to_pid(pid: u32) -> Result<Pid, ProcessError> {
@@ -213,6 +266,18 @@ mod tests {
     use super::*;
     use std::os::unix::process::CommandExt;
     use std::process::Command;
+
+    #[test]
+    fn free_ports_are_below_the_ephemeral_range_bindable_and_never_repeated() {
+        let (ephemeral_low, _) = ephemeral_ports();
+        let ports: Vec<u16> = (0..50).map(|_| free_port().unwrap()).collect();
+        let distinct: BTreeSet<u16> = ports.iter().copied().collect();
+        assert_eq!(distinct.len(), ports.len(), "{ports:?}");
+        for port in ports {
+            assert!((FIRST_PICKED_PORT..ephemeral_low).contains(&port), "{port}");
+            TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
+        }
+    }
 
     #[test]
     fn a_bound_port_is_reported_in_use() {

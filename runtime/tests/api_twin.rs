@@ -152,14 +152,6 @@ struct Twin {
     api: api::Api,
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -174,7 +166,11 @@ async fn twin() -> Twin {
         "{} is missing: run `make twin-tools` (make test does)",
         python.display()
     );
-    let ministack = MiniStack::start(MiniStackOptions::new(python, free_port())).unwrap();
+    let ministack = MiniStack::start(MiniStackOptions::new(
+        python,
+        argus_local::process::free_port().unwrap(),
+    ))
+    .unwrap();
     let config = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(ministack.endpoint_url())
         .region(Region::new("us-east-1"))

@@ -65,9 +65,9 @@ fn argus() -> Command {
     command
 }
 
-/// A free TCP port on 127.0.0.1 (bound once, then released: nobody listens there).
+/// A free TCP port on 127.0.0.1 (see [`argus_local::process::free_port`]).
 fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(argus_local::process::free_port()?)
 }
 
 fn ms(d: Duration) -> f64 {

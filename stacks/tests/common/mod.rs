@@ -41,13 +41,10 @@ pub fn lint_bin(tool: &str) -> PathBuf {
     bin
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A free TCP port on 127.0.0.1, outside the kernel's ephemeral range and never handed out
+/// twice (see [`argus_local::process::free_port`]).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    argus_local::process::free_port().unwrap()
 }
 
 /// Starts MiniStack (the twin's emulator, from `.venv/twin`) on a free loopback port; it is
