@@ -9,7 +9,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::{
-    Capability, ChangeAction, ChangeSetStatus, ChangeSetType, Parameter, Replacement,
+    Capability, ChangeAction, ChangeSetStatus, ChangeSetType, Parameter, Replacement, StackEvent,
 };
 use aws_smithy_types::DateTime;
 use serde_json::Value;
@@ -534,19 +534,10 @@ pub async fn wait_for_stack(
     let deadline = Instant::now() + timeout;
     loop {
         let step = async {
-            let out = aws
-                .cloudformation
-                .describe_stack_events()
-                .stack_name(stack)
-                .send()
-                .await
-                .map_err(|e| aws.error("cloudformation:DescribeStackEvents", e))?;
-            let mut fresh: Vec<_> = out
-                .stack_events()
-                .iter()
-                .filter(|e| e.timestamp().is_some_and(|t| t.secs() >= since.secs()))
+            let mut fresh: Vec<StackEvent> = events_since(aws, stack, since)
+                .await?
+                .into_iter()
                 .filter(|e| seen.insert(e.event_id().unwrap_or_default().to_owned()))
-                .cloned()
                 .collect();
             fresh.reverse(); // oldest first
             for e in &fresh {
@@ -599,6 +590,44 @@ pub async fn wait_for_stack(
     }
 }
 
+/// The stack's events stamped at or after `since` (whole seconds), newest first.
+///
+/// DescribeStackEvents answers newest first, up to 100 events a page
+/// (<https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStackEvents.html>);
+/// this follows `NextToken` with the SDK's paginator and stops at the first page that reaches
+/// back past `since`, so a rollback's first failures are found however many events follow them.
+///
+/// # Errors
+/// [`ToolkitError::Aws`].
+async fn events_since(
+    aws: &AwsContext,
+    stack: &str,
+    since: DateTime,
+) -> Result<Vec<StackEvent>, ToolkitError> {
+    let mut pages = aws
+        .cloudformation
+        .describe_stack_events()
+        .stack_name(stack)
+        .into_paginator()
+        .send();
+    let mut events = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| aws.error("cloudformation:DescribeStackEvents", e))?;
+        let mut reached_older = false;
+        for event in page.stack_events() {
+            match event.timestamp() {
+                Some(t) if t.secs() >= since.secs() => events.push(event.clone()),
+                Some(_) => reached_older = true,
+                None => {}
+            }
+        }
+        if reached_older {
+            break;
+        }
+    }
+    Ok(events)
+}
+
 /// Every resource event with a `*_FAILED` status since `since`: (logical ID, type, reason).
 ///
 /// # Errors
@@ -608,17 +637,9 @@ pub async fn failed_resources(
     stack: &str,
     since: DateTime,
 ) -> Result<Vec<(String, String, String)>, ToolkitError> {
-    let out = aws
-        .cloudformation
-        .describe_stack_events()
-        .stack_name(stack)
-        .send()
-        .await
-        .map_err(|e| aws.error("cloudformation:DescribeStackEvents", e))?;
-    let mut failed: Vec<_> = out
-        .stack_events()
+    let mut failed: Vec<_> = events_since(aws, stack, since)
+        .await?
         .iter()
-        .filter(|e| e.timestamp().is_some_and(|t| t.secs() >= since.secs()))
         .filter(|e| {
             e.resource_status()
                 .is_some_and(|s| s.as_str().ends_with("_FAILED"))

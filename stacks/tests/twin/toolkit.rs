@@ -187,31 +187,37 @@ fn deploy_lifecycle_on_the_twin() {
     twin.stop().unwrap();
 }
 
-#[test]
-fn a_failed_deployment_names_each_failed_resource_and_its_reason() {
-    let twin = crate::common::start_twin();
-    let endpoint = twin.endpoint_url();
+/// Deploys `argus-failing` to the twin: `good` valid queues (`Good0`, `Good1`, …) and one
+/// queue `Bad` with a VisibilityTimeout SQS refuses, so the create fails and rolls back.
+fn deploy_failing_stack(
+    endpoint: &str,
+    good: usize,
+) -> Result<deploy::DeployOutcome, ToolkitError> {
     let mut stack =
         argus_infra::Stack::new("argus-failing", "a template the emulator rejects").unwrap();
-    let queue = Queue::new(
-        &mut stack,
-        "Bad",
-        QueueProps {
-            dead_letter: None,
-            ..QueueProps::default()
-        },
-    )
-    .unwrap();
+    let no_dlq = || QueueProps {
+        dead_letter: None,
+        ..QueueProps::default()
+    };
+    let good_ids: Vec<String> = (0..good)
+        .map(|i| {
+            Queue::new(&mut stack, &format!("Good{i}"), no_dlq())
+                .unwrap()
+                .logical_id
+        })
+        .collect();
+    let queue = Queue::new(&mut stack, "Bad", no_dlq()).unwrap();
+    let bad = stack.resource_mut(&queue.logical_id).unwrap();
     // The escape hatch bypasses the construct's validation: SQS accepts at most 43,200 s.
-    stack
-        .resource_mut(&queue.logical_id)
-        .unwrap()
-        .add_property_override("VisibilityTimeout", 99_999)
+    bad.add_property_override("VisibilityTimeout", 99_999)
         .unwrap();
-    let body = stack.synth().unwrap().template.to_json().unwrap();
+    // Created last, so the rollback deletes every good queue after the failure.
+    bad.depends_on.extend(good_ids);
+    let template = stack.synth().unwrap().template.to_value().unwrap();
+    let body = serde_json::to_string(&template).unwrap(); // compact, as `argus deploy` sends
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let result = runtime.block_on(async {
-        let aws = AwsContext::from_config(sdk_config(&endpoint));
+    runtime.block_on(async {
+        let aws = AwsContext::from_config(sdk_config(endpoint));
         deploy::deploy(
             &aws,
             &DeployRequest {
@@ -227,11 +233,25 @@ fn a_failed_deployment_names_each_failed_resource_and_its_reason() {
             },
         )
         .await
-    });
-    let Err(ToolkitError::StackFailed { status, failed, .. }) = &result else {
+    })
+}
+
+/// The failed resources of a failed deploy, after checking it ended in ROLLBACK_COMPLETE.
+fn failures_of(
+    result: &Result<deploy::DeployOutcome, ToolkitError>,
+) -> &[(String, String, String)] {
+    let Err(ToolkitError::StackFailed { status, failed, .. }) = result else {
         panic!("expected a failed stack, got {result:?}")
     };
     assert_eq!(status, "ROLLBACK_COMPLETE");
+    failed
+}
+
+#[test]
+fn a_failed_deployment_names_each_failed_resource_and_its_reason() {
+    let twin = crate::common::start_twin();
+    let result = deploy_failing_stack(&twin.endpoint_url(), 0);
+    let failed = failures_of(&result);
     let (id, ty, reason) = failed
         .iter()
         .find(|(id, _, _)| id == "Bad")
@@ -242,6 +262,22 @@ fn a_failed_deployment_names_each_failed_resource_and_its_reason() {
     assert!(
         message.contains("Bad (AWS::SQS::Queue): ") && message.contains("VisibilityTimeout"),
         "{message}"
+    );
+    twin.stop().unwrap();
+}
+
+#[test]
+fn a_failure_buried_under_more_than_a_page_of_rollback_events_is_still_named() {
+    // 60 queues created and then deleted by the rollback put well over 100 events (one
+    // DescribeStackEvents page) after the failure itself.
+    let twin = crate::common::start_twin();
+    let result = deploy_failing_stack(&twin.endpoint_url(), 60);
+    let failed = failures_of(&result);
+    assert!(
+        failed
+            .iter()
+            .any(|(id, _, reason)| id == "Bad" && reason.contains("VisibilityTimeout")),
+        "{failed:?}"
     );
     twin.stop().unwrap();
 }
