@@ -25,8 +25,11 @@ pub enum SettingsError {
     },
 }
 
-/// One Rekognition analysis a stage can enable (`ARGUS_FEATURES`, comma-separated names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// One Rekognition analysis a stage can enable: `analysis.features` in the stage config
+/// (deserialized from the lower-case names), `ARGUS_FEATURES` (comma-separated) in the
+/// function's environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Feature {
     /// `labels`: DetectLabels.
     Labels,
@@ -54,6 +57,17 @@ impl Feature {
             Feature::Text => "text",
             Feature::Faces => "faces",
             Feature::Moderation => "moderation",
+        }
+    }
+
+    /// The IAM action of the Rekognition operation the feature calls, for the processor's
+    /// policy (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html>).
+    pub fn iam_action(self) -> &'static str {
+        match self {
+            Feature::Labels => "rekognition:DetectLabels",
+            Feature::Text => "rekognition:DetectText",
+            Feature::Faces => "rekognition:DetectFaces",
+            Feature::Moderation => "rekognition:DetectModerationLabels",
         }
     }
 }

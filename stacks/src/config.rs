@@ -42,41 +42,9 @@ pub enum ConfigError {
     },
 }
 
-/// Which Rekognition analyses the processor runs.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum Feature {
-    /// DetectLabels.
-    Labels,
-    /// DetectText (OCR).
-    Text,
-    /// DetectFaces.
-    Faces,
-    /// DetectModerationLabels.
-    Moderation,
-}
-
-impl Feature {
-    /// The name used in config and in the function environment.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Feature::Labels => "labels",
-            Feature::Text => "text",
-            Feature::Faces => "faces",
-            Feature::Moderation => "moderation",
-        }
-    }
-
-    /// The IAM action of the Rekognition operation.
-    pub fn action(self) -> &'static str {
-        match self {
-            Feature::Labels => "rekognition:DetectLabels",
-            Feature::Text => "rekognition:DetectText",
-            Feature::Faces => "rekognition:DetectFaces",
-            Feature::Moderation => "rekognition:DetectModerationLabels",
-        }
-    }
-}
+/// Which Rekognition analyses the processor runs: the runtime's own type, so the stage config,
+/// the function's `ARGUS_FEATURES` and its IAM actions cannot drift apart.
+pub use argus_runtime::settings::Feature;
 
 /// Whether stateful resources survive the stack.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

@@ -212,7 +212,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         .analysis
         .features
         .iter()
-        .map(|f| f.action())
+        .map(|f| f.iam_action())
         .collect();
     if let Some(reference) = &config.faces.reference_key {
         input.grant_read(&mut stack, role, reference)?;
