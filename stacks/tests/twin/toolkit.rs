@@ -187,14 +187,12 @@ fn deploy_lifecycle_on_the_twin() {
     twin.stop().unwrap();
 }
 
-/// Deploys `argus-failing` to the twin: `good` valid queues (`Good0`, `Good1`, …) and one
-/// queue `Bad` with a VisibilityTimeout SQS refuses, so the create fails and rolls back.
-fn deploy_failing_stack(
-    endpoint: &str,
-    good: usize,
-) -> Result<deploy::DeployOutcome, ToolkitError> {
+/// The template of a stack of `good` valid queues (`Good0`, `Good1`, …) and, with `bad`, one
+/// more queue `Bad` that depends on all of them (so it is created last) with a
+/// VisibilityTimeout SQS refuses, so the create fails and rolls back every good queue.
+fn queues_template(good: usize, bad: bool) -> serde_json::Value {
     let mut stack =
-        argus_infra::Stack::new("argus-failing", "a template the emulator rejects").unwrap();
+        argus_infra::Stack::new("argus-queues", "queues for the toolkit tests").unwrap();
     let no_dlq = || QueueProps {
         dead_letter: None,
         ..QueueProps::default()
@@ -206,34 +204,53 @@ fn deploy_failing_stack(
                 .logical_id
         })
         .collect();
-    let queue = Queue::new(&mut stack, "Bad", no_dlq()).unwrap();
-    let bad = stack.resource_mut(&queue.logical_id).unwrap();
-    // The escape hatch bypasses the construct's validation: SQS accepts at most 43,200 s.
-    bad.add_property_override("VisibilityTimeout", 99_999)
-        .unwrap();
-    // Created last, so the rollback deletes every good queue after the failure.
-    bad.depends_on.extend(good_ids);
-    let template = stack.synth().unwrap().template.to_value().unwrap();
-    let body = serde_json::to_string(&template).unwrap(); // compact, as `argus deploy` sends
+    if bad {
+        let queue = Queue::new(&mut stack, "Bad", no_dlq()).unwrap();
+        let bad = stack.resource_mut(&queue.logical_id).unwrap();
+        // The escape hatch bypasses the construct's validation: SQS accepts at most 43,200 s.
+        bad.add_property_override("VisibilityTimeout", 99_999)
+            .unwrap();
+        bad.depends_on.extend(good_ids);
+    }
+    stack.synth().unwrap().template.to_value().unwrap()
+}
+
+/// Deploys `body` as the stack `name` on the twin at `endpoint`, without prompts.
+fn deploy_to_twin(
+    endpoint: &str,
+    name: &str,
+    body: String,
+    template_bucket: Option<&str>,
+) -> Result<deploy::DeployOutcome, ToolkitError> {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let aws = AwsContext::from_config(sdk_config(endpoint));
         deploy::deploy(
             &aws,
             &DeployRequest {
-                stack_name: "argus-failing".into(),
+                stack_name: name.into(),
                 template_body: body,
                 parameters: Vec::new(),
                 approval: Approval::Never,
                 execute: true,
                 termination_protection: false,
-                template_bucket: None,
+                template_bucket: template_bucket.map(str::to_owned),
                 timeout: Duration::from_secs(300),
                 role_arn: None,
             },
         )
         .await
     })
+}
+
+/// Deploys `argus-failing`: [`queues_template`] with `good` queues and the bad one, as compact
+/// JSON (as `argus deploy` sends it).
+fn deploy_failing_stack(
+    endpoint: &str,
+    good: usize,
+) -> Result<deploy::DeployOutcome, ToolkitError> {
+    let body = serde_json::to_string(&queues_template(good, true)).unwrap();
+    deploy_to_twin(endpoint, "argus-failing", body, None)
 }
 
 /// The failed resources of a failed deploy, after checking it ended in ROLLBACK_COMPLETE.
@@ -278,6 +295,70 @@ fn a_failure_buried_under_more_than_a_page_of_rollback_events_is_still_named() {
             .iter()
             .any(|(id, _, reason)| id == "Bad" && reason.contains("VisibilityTimeout")),
         "{failed:?}"
+    );
+    twin.stop().unwrap();
+}
+
+#[test]
+fn a_template_over_the_inline_limit_goes_through_the_assets_bucket() {
+    let twin = crate::common::start_twin();
+    let endpoint = twin.endpoint_url();
+    let body = serde_json::to_string_pretty(&queues_template(60, false)).unwrap();
+    assert!(body.len() > 51_200, "{} bytes", body.len());
+    // Without an assets bucket the toolkit refuses, saying what to do.
+    let refused = deploy_to_twin(&endpoint, "argus-large", body.clone(), None);
+    let Err(ToolkitError::Refused(message)) = &refused else {
+        panic!("expected a refusal, got {refused:?}")
+    };
+    assert!(message.contains("argus bootstrap"), "{message}");
+
+    let bucket = "argus-assets-large-template-test";
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let aws = AwsContext::from_config(sdk_config(&endpoint));
+    runtime.block_on(async { aws.s3.create_bucket().bucket(bucket).send().await.unwrap() });
+    let outcome = deploy_to_twin(&endpoint, "argus-large", body.clone(), Some(bucket)).unwrap();
+    assert!(
+        matches!(outcome, deploy::DeployOutcome::Deployed { .. }),
+        "{outcome:?}"
+    );
+    // The template is stored content-addressed, and the stack has every queue.
+    let key = format!(
+        "templates/{}.json",
+        argus_infra::assembly::sha256_hex(body.as_bytes())
+    );
+    runtime.block_on(async {
+        let stored = aws
+            .s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .unwrap();
+        let bytes = stored.body.collect().await.unwrap().into_bytes();
+        assert_eq!(bytes.as_ref(), body.as_bytes());
+        let resources: Vec<_> = aws
+            .cloudformation
+            .list_stack_resources()
+            .stack_name("argus-large")
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .unwrap();
+        let queues = resources
+            .iter()
+            .filter(|r| r.resource_type() == Some("AWS::SQS::Queue"))
+            .filter(|r| r.resource_status().map(|s| s.as_str()) == Some("CREATE_COMPLETE"))
+            .count();
+        assert_eq!(queues, 60);
+    });
+    // The same template again: the same key, and no changes.
+    let again = deploy_to_twin(&endpoint, "argus-large", body, Some(bucket)).unwrap();
+    assert!(
+        matches!(again, deploy::DeployOutcome::NoChanges),
+        "{again:?}"
     );
     twin.stop().unwrap();
 }
