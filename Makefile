@@ -17,7 +17,7 @@ OUT ?= cdk.out
 help: ## List the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-lint-tools: $(LINT_VENV)/.installed ## Install the pinned linters (cfn-lint, checkov) into .venv/lint
+lint-tools: $(LINT_VENV)/.installed ## Install the pinned linters (cfn-lint, checkov, actionlint) into .venv/lint
 
 $(LINT_VENV)/.installed: requirements/lint.txt
 	@echo "Installing cfn-lint and checkov (requirements/lint.txt) into $(LINT_VENV)…"

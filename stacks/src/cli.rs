@@ -86,7 +86,7 @@ pub enum Command {
 /// `argus synth` options.
 #[derive(Debug, clap::Args)]
 pub struct SynthArgs {
-    /// What to synthesize: beta, prod, local, audit, toolkit or all.
+    /// What to synthesize: beta, prod, local, audit, toolkit, ci or all.
     #[arg(long, default_value = "all", value_name = "STAGE")]
     pub stage: String,
     /// Template format: json, or yaml (writes .template.yaml beside each .template.json).
@@ -97,7 +97,7 @@ pub struct SynthArgs {
 /// Options naming one stack.
 #[derive(Debug, clap::Args)]
 pub struct StageArgs {
-    /// The stack: beta, prod, local, audit or toolkit.
+    /// The stack: beta, prod, local, audit, toolkit or ci.
     #[arg(long, value_name = "STAGE")]
     pub stage: String,
 }
@@ -105,7 +105,7 @@ pub struct StageArgs {
 /// `argus deploy` options.
 #[derive(Debug, clap::Args)]
 pub struct DeployArgs {
-    /// The stack: beta, prod, local, audit or toolkit.
+    /// The stack: beta, prod, local, audit, toolkit or ci.
     #[arg(long, value_name = "STAGE")]
     pub stage: String,
     /// When to ask before IAM permissions broaden: `broadening` (ask; fails without a terminal)
@@ -130,7 +130,7 @@ pub struct DeployArgs {
 /// `argus destroy` options.
 #[derive(Debug, clap::Args)]
 pub struct DestroyArgs {
-    /// The stack: beta, prod, local, audit or toolkit.
+    /// The stack: beta, prod, local, audit, toolkit or ci.
     #[arg(long, value_name = "STAGE")]
     pub stage: String,
     /// Destroy a protected stage (prod). Termination protection must still be turned off first.
