@@ -118,7 +118,7 @@ fn help_explains_stages_and_options() {
         "--stage",
         "--out",
         "--format",
-        "beta, prod, local, audit, toolkit or all",
+        "beta, prod, local, audit, toolkit, ci or all",
         "--config-dir",
     ] {
         assert!(help.contains(word), "`{word}` missing from help:\n{help}");
