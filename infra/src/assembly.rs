@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use crate::asset::Asset;
 use crate::error::SynthError;
-use crate::rules::{RuleReport, Severity};
+use crate::rules::RuleReport;
 use crate::stack::SynthesizedStack;
 use crate::template::Parameter;
 
@@ -66,16 +66,7 @@ pub struct StackManifest {
     pub findings: FindingCounts,
 }
 
-/// Counts of rule-pack findings.
-#[derive(Clone, Copy, Debug, Default, Serialize)]
-pub struct FindingCounts {
-    /// Unsuppressed errors (always 0 in a written assembly).
-    pub errors: usize,
-    /// Unsuppressed warnings.
-    pub warnings: usize,
-    /// Suppressed findings.
-    pub suppressed: usize,
-}
+pub use crate::rules::FindingCounts;
 
 /// Synthesized stacks, ready to write.
 #[derive(Clone, Debug)]
@@ -139,9 +130,6 @@ impl Assembly {
                     &stack.template.to_yaml()?,
                 )?;
             }
-            let counts = |pred: &dyn Fn(&crate::rules::Finding) -> bool| {
-                stack.report.findings.iter().filter(|f| pred(f)).count()
-            };
             stacks.insert(
                 stack.name.clone(),
                 StackManifest {
@@ -152,15 +140,7 @@ impl Assembly {
                     termination_protection: stack.termination_protection,
                     parameters: stack.template.parameters.clone(),
                     assets: stack.assets.clone(),
-                    findings: FindingCounts {
-                        errors: counts(&|f| {
-                            f.severity == Severity::Error && f.suppressed.is_none()
-                        }),
-                        warnings: counts(&|f| {
-                            f.severity == Severity::Warning && f.suppressed.is_none()
-                        }),
-                        suppressed: counts(&|f| f.suppressed.is_some()),
-                    },
+                    findings: stack.report.counts(),
                 },
             );
         }
@@ -190,9 +170,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn to_pretty<T: Serialize>(value: &T) -> Result<String, SynthError> {
-    let mut text =
-        serde_json::to_string_pretty(value).map_err(|e| SynthError::Serialize(e.to_string()))?;
+/// Pretty JSON (two-space indent) with a trailing newline, as every file of the assembly is
+/// written.
+///
+/// # Errors
+/// [`SynthError::Serialize`].
+pub(crate) fn to_pretty<T: Serialize>(value: &T) -> Result<String, SynthError> {
+    let mut text = serde_json::to_string_pretty(value)?;
     text.push('\n');
     Ok(text)
 }

@@ -77,3 +77,9 @@ pub enum SynthError {
         source: std::io::Error,
     },
 }
+
+impl From<serde_json::Error> for SynthError {
+    fn from(e: serde_json::Error) -> Self {
+        SynthError::Serialize(e.to_string())
+    }
+}

@@ -328,8 +328,7 @@ impl Stack {
             let Some(resource) = template.resources.get_mut(logical_id) else {
                 continue;
             };
-            let document = serde_json::to_value(PolicyDocument::new(statements.clone()))
-                .map_err(|e| SynthError::Serialize(e.to_string()))?;
+            let document = serde_json::to_value(PolicyDocument::new(statements.clone()))?;
             match slot {
                 PolicySlot::RoleInline => {
                     resource.properties.insert(

@@ -74,16 +74,15 @@ impl Resource {
     /// # Errors
     /// [`SynthError::Serialize`] when the properties do not serialize to a JSON object.
     pub fn from_props<R: CfnResource>(props: &R) -> Result<Self, SynthError> {
-        let properties =
-            match serde_json::to_value(props).map_err(|e| SynthError::Serialize(e.to_string()))? {
-                Value::Object(map) => map,
-                other => {
-                    return Err(SynthError::Serialize(format!(
-                        "{} properties must be an object, got {other}",
-                        R::TYPE
-                    )));
-                }
-            };
+        let properties = match serde_json::to_value(props)? {
+            Value::Object(map) => map,
+            other => {
+                return Err(SynthError::Serialize(format!(
+                    "{} properties must be an object, got {other}",
+                    R::TYPE
+                )));
+            }
+        };
         Ok(Resource {
             resource_type: R::TYPE.to_owned(),
             properties,
@@ -353,7 +352,7 @@ impl Template {
     /// # Errors
     /// [`SynthError::Serialize`] if a value cannot be represented in JSON.
     pub fn to_value(&self) -> Result<Value, SynthError> {
-        serde_json::to_value(self).map_err(|e| SynthError::Serialize(e.to_string()))
+        Ok(serde_json::to_value(self)?)
     }
 
     /// Pretty JSON (two-space indent) with a trailing newline: the `.template.json` file.
@@ -361,10 +360,7 @@ impl Template {
     /// # Errors
     /// [`SynthError::Serialize`].
     pub fn to_json(&self) -> Result<String, SynthError> {
-        let mut text =
-            serde_json::to_string_pretty(self).map_err(|e| SynthError::Serialize(e.to_string()))?;
-        text.push('\n');
-        Ok(text)
+        crate::assembly::to_pretty(self)
     }
 
     /// YAML (intrinsics in their long `Fn::` form): the `.template.yaml` file.

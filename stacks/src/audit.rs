@@ -48,12 +48,7 @@ pub fn audit_stack(stages: &[StageConfig]) -> Result<Stack, SynthError> {
     )?;
     let data_buckets: Vec<Expr> = stages
         .iter()
-        .map(|s| {
-            Expr::sub(format!(
-                "arn:${{AWS::Partition}}:s3:::{}/",
-                s.input_bucket_name()
-            ))
-        })
+        .map(|s| Expr::arn("s3", "", "", &format!("{}/", s.input_bucket_name())))
         .collect();
     let trail = Trail::new(
         &mut stack,

@@ -245,7 +245,7 @@ impl Bucket {
     /// depends on); otherwise `Fn::GetAtt Arn`.
     pub fn arn(&self) -> Expr {
         match &self.name_template {
-            Some(name) => Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{name}")),
+            Some(name) => Expr::arn("s3", "", "", name),
             None => Expr::get_att(&self.logical_id, "Arn"),
         }
     }
@@ -253,7 +253,7 @@ impl Bucket {
     /// The ARN of the objects whose keys match `key_pattern` (e.g. `incoming/*`).
     pub fn arn_for_objects(&self, key_pattern: &str) -> Expr {
         match &self.name_template {
-            Some(name) => Expr::sub(format!("arn:${{AWS::Partition}}:s3:::{name}/{key_pattern}")),
+            Some(name) => Expr::arn("s3", "", "", &format!("{name}/{key_pattern}")),
             None => Expr::sub(format!("${{{}.Arn}}/{key_pattern}", self.logical_id)),
         }
     }
@@ -397,8 +397,7 @@ impl Bucket {
                 },
             }),
         };
-        let config =
-            serde_json::to_value(config).map_err(|e| SynthError::Serialize(e.to_string()))?;
+        let config = serde_json::to_value(config)?;
         let resource = stack.resource_mut(&self.logical_id)?;
         let notifications = resource
             .properties

@@ -125,10 +125,12 @@ impl HttpApi {
     /// The ARN pattern of a route for `execute-api:Invoke` grants: method and path as in the
     /// route key, `*` for any.
     pub fn route_arn(&self, method: &str, path: &str) -> Expr {
-        Expr::sub(format!(
-            "arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{{}}}/*/{method}{path}",
-            self.logical_id
-        ))
+        Expr::arn(
+            "execute-api",
+            "${AWS::Region}",
+            "${AWS::AccountId}",
+            &format!("${{{}}}/*/{method}{path}", self.logical_id),
+        )
     }
 
     /// Routes `route_key` (e.g. `GET /images/{imageId}`) to `function` through a Lambda proxy
@@ -184,10 +186,7 @@ impl HttpApi {
                 id
             }
         };
-        let route_path: String = route_key
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
+        let route_path = sid(&[route_key]);
         stack.add(
             &format!("{}/Route{route_path}", self.path),
             &CfnRoute {

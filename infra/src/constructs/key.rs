@@ -1,6 +1,7 @@
 //! [`Key`]: a customer managed KMS key with rotation, for what AWS managed keys cannot do
 //! (e.g. CloudWatch alarms publishing to an encrypted topic).
 
+use crate::constructs::sid;
 use crate::error::SynthError;
 use crate::iam::{PolicyDocument, Principal, Statement};
 use crate::intrinsic::{Expr, Pseudo};
@@ -41,8 +42,11 @@ impl Key {
         stack.register_policy(&logical_id, PolicySlot::Property("KeyPolicy"));
         let root = Statement::allow(["kms:*"], vec!["*".into()])
             .with_sid("AccountAdministration")
-            .with_principal(Principal::Aws(Expr::sub(
-                "arn:${AWS::Partition}:iam::${AWS::AccountId}:root",
+            .with_principal(Principal::Aws(Expr::arn(
+                "iam",
+                "",
+                "${AWS::AccountId}",
+                "root",
             )));
         stack.add_statement(&logical_id, root)?;
         Ok(Key { logical_id })
@@ -64,12 +68,8 @@ impl Key {
         service: &str,
         actions: &[&str],
     ) -> Result<(), SynthError> {
-        let sid: String = format!("Allow{service}")
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect();
         let statement = Statement::allow(actions.iter().copied(), vec!["*".into()])
-            .with_sid(sid)
+            .with_sid(sid(&["Allow", service]))
             .with_principal(Principal::Service(service.to_owned()))
             .with_condition(
                 "StringEquals",

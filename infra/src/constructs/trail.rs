@@ -36,10 +36,12 @@ impl Trail {
     /// # Errors
     /// As [`Stack::add`].
     pub fn new(stack: &mut Stack, path: &str, props: TrailProps) -> Result<Self, SynthError> {
-        let trail_arn = Expr::sub(format!(
-            "arn:${{AWS::Partition}}:cloudtrail:${{AWS::Region}}:${{AWS::AccountId}}:trail/{}",
-            props.trail_name
-        ));
+        let trail_arn = Expr::arn(
+            "cloudtrail",
+            "${AWS::Region}",
+            "${AWS::AccountId}",
+            &format!("trail/{}", props.trail_name),
+        );
         let cloudtrail = || Principal::Service("cloudtrail.amazonaws.com".into());
         props.bucket.add_to_resource_policy(
             stack,

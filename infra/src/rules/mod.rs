@@ -95,12 +95,36 @@ pub struct RuleReport {
     pub findings: Vec<Finding>,
 }
 
+/// Counts of rule-pack findings (a stack's entry in `manifest.json`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FindingCounts {
+    /// Unsuppressed errors (always 0 in a written assembly).
+    pub errors: usize,
+    /// Unsuppressed warnings.
+    pub warnings: usize,
+    /// Suppressed findings.
+    pub suppressed: usize,
+}
+
 impl RuleReport {
     /// Errors that are not suppressed: each one fails synth.
     pub fn unsuppressed_errors(&self) -> impl Iterator<Item = &Finding> {
         self.findings
             .iter()
             .filter(|f| f.severity == Severity::Error && f.suppressed.is_none())
+    }
+
+    /// The findings counted by kind, in one pass.
+    pub fn counts(&self) -> FindingCounts {
+        let mut counts = FindingCounts::default();
+        for finding in &self.findings {
+            match (finding.severity, &finding.suppressed) {
+                (_, Some(_)) => counts.suppressed += 1,
+                (Severity::Error, None) => counts.errors += 1,
+                (Severity::Warning, None) => counts.warnings += 1,
+            }
+        }
+        counts
     }
 
     /// Adds the findings of another report.

@@ -1,8 +1,6 @@
 //! Publishing file assets to the assets bucket: HEAD first, upload only when the object is
 //! missing (keys are content-addressed, so an existing key already holds the same bytes).
 
-use std::path::Path;
-
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::ToolkitError;
@@ -17,23 +15,8 @@ pub enum Published {
     Uploaded,
 }
 
-/// Publishes `path` to `s3://bucket/key` unless the key exists.
-///
-/// # Errors
-/// [`ToolkitError::Aws`] when S3 refuses; [`ToolkitError::Io`] when the file cannot be read.
-pub async fn publish_file(
-    aws: &AwsContext,
-    bucket: &str,
-    key: &str,
-    path: &Path,
-) -> Result<Published, ToolkitError> {
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|e| ToolkitError::io(path, e))?;
-    publish_bytes(aws, bucket, key, bytes).await
-}
-
-/// Publishes in-memory bytes (a large template) the same way.
+/// Publishes `bytes` (a Lambda bundle, a large template) to `s3://bucket/key` unless the key
+/// exists.
 ///
 /// # Errors
 /// [`ToolkitError::Aws`].

@@ -9,7 +9,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
@@ -131,10 +130,7 @@ pub fn package(binary: &Path, zip_path: &Path) -> Result<Bundle, ToolkitError> {
     std::fs::write(zip_path, &zip).map_err(|e| ToolkitError::io(zip_path, e))?;
     Ok(Bundle {
         zip_path: zip_path.to_path_buf(),
-        sha256: Sha256::digest(&zip)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        sha256: crate::assembly::sha256_hex(&zip),
         size: zip.len() as u64,
         glibc,
     })

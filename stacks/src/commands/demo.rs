@@ -14,7 +14,6 @@ use argus_runtime::record::ImageRecord;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::primitives::ByteStream;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::local::{self, TWIN_ACCESS_KEY, TwinState, UpArgs};
 use super::{Context, block_on};
@@ -198,7 +197,7 @@ pub fn run_demo(context: &Context, args: &DemoArgs) -> Result<DemoReport, Failur
         );
         if let Some(reference) = &config.faces.reference_key {
             let face = args.samples.join(REFERENCE_FACE);
-            put(&aws, &bucket, reference, &face).await?;
+            put(&aws, &bucket, reference, &face, read(&face)?).await?;
             println!(
                 "  reference face {} -> s3://{bucket}/{reference}",
                 face.display()
@@ -215,13 +214,9 @@ pub fn run_demo(context: &Context, args: &DemoArgs) -> Result<DemoReport, Failur
                 .unwrap_or_default()
                 .to_owned();
             let key = format!("{run_prefix}{image}");
-            let bytes = std::fs::read(path)
-                .map_err(|e| Failure::new(1, format!("cannot read {}: {e}", path.display())))?;
-            let sha256 = Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            put(&aws, &bucket, &key, path).await?;
+            let bytes = read(path)?;
+            let sha256 = argus_infra::assembly::sha256_hex(&bytes);
+            put(&aws, &bucket, &key, path, bytes).await?;
             progress.line(&format!("  {image} -> s3://{bucket}/{key}"));
             progress.inc();
             rows.push(DemoRow {
@@ -291,10 +286,20 @@ fn run_stamp() -> String {
     secs.to_string()
 }
 
-async fn put(aws: &AwsContext, bucket: &str, key: &str, path: &Path) -> Result<(), Failure> {
-    let body = ByteStream::from_path(path)
-        .await
-        .map_err(|e| Failure::new(1, format!("cannot read {}: {e}", path.display())))?;
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::new(1, format!("cannot read {}: {e}", path.display())))
+}
+
+/// Uploads `bytes` (the file at `path`, whose extension gives the content type) to
+/// `s3://bucket/key`.
+async fn put(
+    aws: &AwsContext,
+    bucket: &str,
+    key: &str,
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<(), Failure> {
+    let body = ByteStream::from(bytes);
     let content_type = match path
         .extension()
         .and_then(|x| x.to_str())

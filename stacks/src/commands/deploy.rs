@@ -3,10 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use argus_infra::toolkit::assets::{Published, publish_file};
+use argus_infra::toolkit::assets::{Published, publish_bytes};
 use argus_infra::toolkit::bundle::AL2023_GLIBC;
 use argus_infra::toolkit::deploy::{self, Approval, DeployOutcome, DeployRequest};
-use sha2::{Digest, Sha256};
 
 use super::bootstrap::assets_bucket;
 use super::bundle::bundle_path;
@@ -31,8 +30,9 @@ pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
                     asset.id, asset.architecture, path.display(), args.stage, args.stage
                 ))
             })?;
-            let key = format!("{}.zip", hex(&Sha256::digest(&bytes)));
-            let published = publish_file(&aws, &assets, &key, &path).await?;
+            let key = format!("{}.zip", argus_infra::assembly::sha256_hex(&bytes));
+            let size = bytes.len();
+            let published = publish_bytes(&aws, &assets, &key, bytes).await?;
             println!(
                 "{name}: asset {} {} s3://{assets}/{key} ({} bytes; bootstrap for provided.al2023, glibc <= {}.{})",
                 asset.id,
@@ -41,7 +41,7 @@ pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
                 } else {
                     "already in"
                 },
-                bytes.len(),
+                size,
                 AL2023_GLIBC.0,
                 AL2023_GLIBC.1
             );
@@ -85,8 +85,4 @@ pub async fn run(context: &Context, args: &DeployArgs) -> Result<(), Failure> {
         println!("{name}: outputs written to {}", file.display());
     }
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -15,17 +15,14 @@ pub fn run(context: &Context, args: &SynthArgs) -> Result<(), Failure> {
         Format::Yaml => TemplateFormat::Yaml,
     };
     let written = Assembly { stacks }.write(&context.out, format)?;
-    let suppressed = written
-        .report
-        .findings
-        .iter()
-        .filter(|f| f.suppressed.is_some())
-        .count();
-    let warnings = written.report.findings.len() - suppressed;
+    let counts = written.report.counts();
     println!(
-        "Synthesized {} stack(s) into {} (rule pack: 0 errors, {warnings} warnings, {suppressed} suppressed with reasons)",
+        "Synthesized {} stack(s) into {} (rule pack: {} errors, {} warnings, {} suppressed with reasons)",
         written.manifest.stacks.len(),
-        context.out.display()
+        context.out.display(),
+        counts.errors,
+        counts.warnings,
+        counts.suppressed
     );
     for (name, stack) in &written.manifest.stacks {
         println!(
