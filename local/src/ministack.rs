@@ -188,16 +188,7 @@ pub struct DetachedMiniStack {
 
 /// Whether `GET http://127.0.0.1:<port>/_ministack/health` answers 200 within `timeout`.
 pub fn probe_health(port: u16, timeout: Duration) -> bool {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        // Loopback: never through an HTTP(S)_PROXY from the environment.
-        .proxy(None)
-        .build()
-        .into();
-    agent
-        .get(format!("http://127.0.0.1:{port}{HEALTH_PATH}"))
-        .call()
-        .is_ok_and(|r| r.status() == 200)
+    crate::process::answers_ok(port, HEALTH_PATH, timeout)
 }
 
 fn log_tail(path: &Path) -> String {

@@ -149,6 +149,20 @@ pub fn free_port() -> Result<u16, ProcessError> {
     Ok(port)
 }
 
+/// Whether `GET http://127.0.0.1:<port><path>` answers 200 within `timeout` (never through
+/// an `HTTP(S)_PROXY` from the environment: the address is loopback).
+pub fn answers_ok(port: u16, path: &str, timeout: Duration) -> bool {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .proxy(None)
+        .build()
+        .into();
+    agent
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .call()
+        .is_ok_and(|r| r.status() == 200)
+}
+
 fn to_pid(pid: u32) -> Result<Pid, ProcessError> {
     i32::try_from(pid)
         .ok()

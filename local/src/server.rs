@@ -43,6 +43,9 @@ use crate::model::{
 use crate::ops;
 use crate::source::{MAX_IMAGE_BYTES, S3Settings, image_bytes};
 
+/// The health route: 200 with `{"status": "ok", …}` while the server runs.
+pub const HEALTH_PATH: &str = "/_argus/health";
+
 /// Port of the `argus-local` binary when `--port` is not given.
 pub const DEFAULT_PORT: u16 = 4599;
 
@@ -413,7 +416,7 @@ async fn delete_calls(State(state): State<Arc<AppState>>) -> Response {
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", post(rekognition))
-        .route("/_argus/health", get(health))
+        .route(HEALTH_PATH, get(health))
         .route(
             "/_argus/faults",
             get(get_faults).post(post_faults).delete(delete_faults),

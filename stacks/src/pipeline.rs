@@ -36,8 +36,9 @@ pub const ALERT_TOPIC_ID: &str = "Alerts";
 pub const API_CODE_KEY_PARAMETER: &str = "ApiCodeKey";
 /// The HTTP API's routes, all served by the `api` function with IAM authorization.
 pub const API_ROUTES: &[&str] = &["POST /uploads", "GET /images", "GET /images/{imageId}"];
-/// The results table's index for listing images newest first: partition `stage`, sort `processedAt`.
-pub const BY_TIME_INDEX: &str = "ByProcessedAt";
+/// The results table's index for listing images newest first: partition `stage`, sort
+/// `processedAt`. The runtime's own name, which the `api` function queries.
+pub use argus_runtime::api::BY_PROCESSED_AT_INDEX as BY_TIME_INDEX;
 
 /// Attributes copied into [`BY_TIME_INDEX`]: the metadata a listing shows (no OCR text, labels).
 const LISTING_ATTRIBUTES: &[&str] = &[

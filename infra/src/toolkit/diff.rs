@@ -154,7 +154,7 @@ impl TemplateDiff {
             "PRINCIPAL",
         ]
         .map(str::to_owned);
-        table(&header, &rows)
+        super::table::table(&header, &rows)
     }
 
     /// The whole diff as text for `argus diff`.
@@ -311,26 +311,6 @@ fn iam_statements(template: &Value) -> BTreeSet<IamStatement> {
                 });
             }
         }
-    }
-    out
-}
-
-fn table(header: &[String; 6], rows: &[[String; 6]]) -> String {
-    let mut widths = header.clone().map(|h| h.len());
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(header).chain(rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
     }
     out
 }

@@ -11,6 +11,7 @@ pub mod deploy;
 pub mod destroy;
 pub mod diff;
 pub mod progress;
+pub mod table;
 
 use thiserror::Error;
 

@@ -16,9 +16,9 @@ pub async fn run(context: &Context, args: &StageArgs) -> Result<(), Failure> {
     } else {
         args.stage.as_str()
     };
-    let (target, _, _) = synth_target(context, "toolkit", region_stage)?;
+    let (target, synthesized, _) = synth_target(context, "toolkit", region_stage)?;
     let aws = aws_for(context, &target).await?;
-    let body = target.stack.synth()?.template.to_json()?;
+    let body = synthesized.template.to_json()?;
     let outcome = deploy::deploy(
         &aws,
         &DeployRequest {

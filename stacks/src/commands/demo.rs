@@ -239,7 +239,7 @@ pub fn run_demo(context: &Context, args: &DemoArgs) -> Result<DemoReport, Failur
         .await?;
         Ok::<_, Failure>((rows, table))
     };
-    let (rows, results_table) = block_on_value(flow)?;
+    let (rows, results_table) = super::block_on(flow)?;
     let files = write_results(&results_dir, &rows)?;
     Ok(DemoReport {
         rows,
@@ -252,16 +252,6 @@ pub fn run_demo(context: &Context, args: &DemoArgs) -> Result<DemoReport, Failur
 
 /// The sample image used as the authorized reference face (CompareFaces source).
 pub const REFERENCE_FACE: &str = "astronaut.png";
-
-fn block_on_value<T>(
-    future: impl std::future::Future<Output = Result<T, Failure>>,
-) -> Result<T, Failure> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?
-        .block_on(future)
-}
 
 /// Every `.png`, `.jpg` and `.jpeg` directly in `dir`, sorted by name.
 pub fn sample_images(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
@@ -518,23 +508,7 @@ pub fn table(rows: &[DemoRow]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for row in &body {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&body) {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
+    argus_infra::toolkit::table::table(&header, &body)
 }
 
 #[cfg(test)]

@@ -167,24 +167,13 @@ impl TwinState {
     }
 }
 
+/// Whether argus-local answers its health route on `port`.
 fn rekognition_healthy(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut stream) = std::net::TcpStream::connect_timeout(
-        &([127, 0, 0, 1], port).into(),
+    process::answers_ok(
+        port,
+        argus_local::server::HEALTH_PATH,
         Duration::from_secs(2),
-    ) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!(
-        "GET /_argus/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    );
-    if stream.write_all(request.as_bytes()).is_err() {
-        return false;
-    }
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response.starts_with("HTTP/1.1 200")
+    )
 }
 
 /// Runs `argus local …`.

@@ -36,9 +36,12 @@ pub struct Context {
 pub const ACCOUNT_STACK_REGION_STAGE: &str = "prod";
 
 /// Runs a future on a new tokio runtime.
-pub fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(
-    future: F,
-) -> Result<(), Failure> {
+///
+/// # Errors
+/// The future's [`Failure`], or exit code 1 when the runtime cannot start.
+pub fn block_on<T>(
+    future: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<T, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
