@@ -16,6 +16,7 @@
 //!    the face decision over the comparison.
 
 use chrono::{DateTime, Utc};
+use futures_util::future::OptionFuture;
 use thiserror::Error;
 
 use crate::inspect::Inspection;
@@ -94,42 +95,33 @@ pub async fn run(
     image: &S3Object,
 ) -> Result<Analysis, AnalyzeError> {
     let s = settings;
-    let labels = async {
-        match s.enabled(Feature::Labels) {
-            true => Some(
-                timed(
-                    "DetectLabels",
-                    rekognition.detect_labels(image, s.max_labels, s.min_confidence),
-                )
-                .await,
-            ),
-            false => None,
-        }
-    };
-    let text = async {
-        match s.enabled(Feature::Text) {
-            true => Some(timed("DetectText", rekognition.detect_text(image)).await),
-            false => None,
-        }
-    };
-    let faces = async {
-        match s.enabled(Feature::Faces) {
-            true => Some(timed("DetectFaces", rekognition.detect_faces(image)).await),
-            false => None,
-        }
-    };
-    let moderation = async {
-        match s.enabled(Feature::Moderation) {
-            true => Some(
-                timed(
-                    "DetectModerationLabels",
-                    rekognition.detect_moderation_labels(image, s.min_confidence),
-                )
-                .await,
-            ),
-            false => None,
-        }
-    };
+    // Each enabled analysis is one call; the enabled ones run concurrently.
+    let labels: OptionFuture<_> = s
+        .enabled(Feature::Labels)
+        .then(|| {
+            timed(
+                "DetectLabels",
+                rekognition.detect_labels(image, s.max_labels, s.min_confidence),
+            )
+        })
+        .into();
+    let text: OptionFuture<_> = s
+        .enabled(Feature::Text)
+        .then(|| timed("DetectText", rekognition.detect_text(image)))
+        .into();
+    let faces: OptionFuture<_> = s
+        .enabled(Feature::Faces)
+        .then(|| timed("DetectFaces", rekognition.detect_faces(image)))
+        .into();
+    let moderation: OptionFuture<_> = s
+        .enabled(Feature::Moderation)
+        .then(|| {
+            timed(
+                "DetectModerationLabels",
+                rekognition.detect_moderation_labels(image, s.min_confidence),
+            )
+        })
+        .into();
     let (labels, text, faces, moderation) = futures_util::join!(labels, text, faces, moderation);
     let mut errors: Vec<RekognitionError> = Vec::new();
     let mut analysis = Analysis {

@@ -464,8 +464,9 @@ impl Run<'_> {
         let stored = match fetched {
             Ok(stored) => stored,
             Err(StoreError::NotFound { code, message }) => {
-                let record = self.bare_record(Status::Failed, Some(join_reason(&code, &message)));
-                return self.finish(record, claim).await;
+                let mut record =
+                    self.bare_record(Status::Failed, Some(join_reason(&code, &message)));
+                return self.finish(&mut record, claim).await;
             }
             Err(e) => return Err(Retry(format!("S3: {e}"))),
         };
@@ -506,7 +507,7 @@ impl Run<'_> {
                 Err(AnalyzeError::Unusable { status, reason }) => {
                     record.status = status;
                     record.reason = Some(reason);
-                    return self.finish(record, claim).await;
+                    return self.finish(&mut record, claim).await;
                 }
                 Err(e) => {
                     self.counters.rekognition_throttles += e.throttles();
@@ -556,7 +557,7 @@ impl Run<'_> {
                 }
             }
         }
-        let outcome = self.finish(record.clone(), claim).await?;
+        let outcome = self.finish(&mut record, claim).await?;
         if !matches!(outcome, Outcome::Recorded { .. }) || record.alert.is_none() {
             return Ok(outcome);
         }
@@ -639,17 +640,17 @@ impl Run<'_> {
         tracing::info!(reason = %reason, "image rejected before Rekognition");
         record.status = Status::Rejected;
         record.reason = Some(reason);
-        self.finish(record, claim).await
+        self.finish(&mut record, claim).await
     }
 
-    /// Puts a final record (timestamps refreshed) and counts it.
-    async fn finish(&mut self, mut record: ImageRecord, claim: &Claim) -> Result<Outcome, Retry> {
+    /// Puts a final record (the timestamps of a REJECTED or FAILED one refreshed) and counts it.
+    async fn finish(&mut self, record: &mut ImageRecord, claim: &Claim) -> Result<Outcome, Retry> {
         if record.status != Status::Processed {
             let now = self.now();
             record.processed_at = now;
             record.expires_at = record::expires_at(now, self.settings().ttl_hours);
         }
-        match timed("PutResult", self.deps.results.put_result(&record, claim)).await? {
+        match timed("PutResult", self.deps.results.put_result(record, claim)).await? {
             PutOutcome::Written => {}
             PutOutcome::LostClaim => return Ok(Outcome::Skipped(Skip::LostClaim)),
         }
