@@ -50,7 +50,7 @@ synth: argus ## Write every stack's template, manifest.json and the rule report 
 	$(ARGUS) synth --stage all --out $(OUT)
 
 argus: ## Build the argus CLI
-	$(CARGO) build --locked -p argus-stacks --bin argus
+	$(CARGO) build --locked -p argus-cli --bin argus
 
 bundle: bundle-tools argus ## Build the Lambda bundles for STAGE (default beta) into cdk.out/assets/
 	$(ARGUS) bundle --stage $(or $(STAGE),beta)
@@ -83,10 +83,10 @@ clippy: ## Lint the code (warnings are errors)
 check: clippy test ## clippy, then every test
 	$(CARGO) fmt --all -- --check
 
-bench: bundle-tools twin-tools ## Measure: synth time and template sizes, argus-local DetectLabels, the processor (zip size, cold start, CPU per image on the twin)
-	$(CARGO) bench --locked -p argus-stacks --bench synth
-	$(CARGO) bench --locked -p argus-local --bench detect_labels
-	$(CARGO) bench --locked -p argus-stacks --bench processor
+bench: bundle-tools twin-tools ## Measure: synth time and template sizes, argus-twin DetectLabels, the processor (zip size, cold start, CPU per image on the twin)
+	$(CARGO) bench --locked -p argus-cli --bench synth
+	$(CARGO) bench --locked -p argus-twin --bench detect_labels
+	$(CARGO) bench --locked -p argus-cli --bench processor
 
 clean: ## Remove build output, cdk.out and the virtualenvs
 	rm -rf target $(OUT) .venv

@@ -3,7 +3,7 @@
 //!
 //! [`analyze_image`] is the public entry point. The processor uses the two halves, [`run`] and
 //! [`apply`], so that its own identity fields (the image ID from the ETag of an unversioned
-//! object), the audit event and the alert stay where they are.
+//! object), the decision event and the alert stay where they are.
 //!
 //! What runs, for an image passed as an S3Object
 //! (<https://docs.aws.amazon.com/rekognition/latest/APIReference/API_S3Object.html>):
@@ -160,7 +160,7 @@ pub async fn run(
 /// `expires_at`, labels, OCR fields, faces, moderation labels, the CompareFaces similarity and
 /// face decision (when a reference is configured), the weapon alert (state PENDING, detected at
 /// `processed_at`) and `reason` (a CompareFaces refusal). Returns the comparison, which the
-/// processor's audit event needs.
+/// processor's decision event needs.
 pub fn apply(
     record: &mut ImageRecord,
     analysis: Analysis,
@@ -390,7 +390,7 @@ mod tests {
         Settings {
             stage: "beta".into(),
             results_table: "results".into(),
-            audit_table: "audit".into(),
+            decision_log_table: "audit".into(),
             alert_topic_arn: "arn:aws:sns:eu-west-1:111111111111:alerts".into(),
             input_prefix: "incoming/".into(),
             features: Feature::ALL.to_vec(),

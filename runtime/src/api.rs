@@ -115,9 +115,9 @@ pub const MAX_FILENAME_CHARS: usize = 200;
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Longest accepted `nextToken`, in characters.
 pub const MAX_TOKEN_CHARS: usize = 2048;
-/// The results table's listing index (`ByProcessedAt` in `stacks/src/pipeline.rs`): partition
-/// `stage`, sort `processedAt`.
-pub const BY_PROCESSED_AT_INDEX: &str = "ByProcessedAt";
+/// The results table's listing index: partition `stage`, sort `processedAt` (named in
+/// argus-contract, which the pipeline stack also reads).
+pub use argus_contract::results::BY_PROCESSED_AT_INDEX;
 
 // ------------------------------------------------------------------------------------ settings
 
@@ -147,10 +147,10 @@ impl ApiSettings {
                 .ok_or(SettingsError::Missing(name))
         };
         Ok(ApiSettings {
-            stage: get("ARGUS_STAGE")?,
-            results_table: get("ARGUS_RESULTS_TABLE")?,
-            input_bucket: get("ARGUS_INPUT_BUCKET")?,
-            input_prefix: get("ARGUS_INPUT_PREFIX")?,
+            stage: get(argus_contract::env::STAGE)?,
+            results_table: get(argus_contract::env::RESULTS_TABLE)?,
+            input_bucket: get(argus_contract::env::INPUT_BUCKET)?,
+            input_prefix: get(argus_contract::env::INPUT_PREFIX)?,
         })
     }
 

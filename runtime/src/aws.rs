@@ -31,9 +31,10 @@ use crate::api::{
 use crate::processor::Deps;
 use crate::record::{BoundingBox, Face, ImageRecord, Label, ModerationLabel, Status};
 use crate::services::{
-    AlertTopic, AuditEvent, AuditOutcome, AuditTable, CLAIMED, Claim, ClaimOutcome, FaceComparison,
-    ItemState, ItemStatus, ObjectStore, PublishError, PutOutcome, Rekognition, RekognitionError,
-    ResultsTable, S3Object, StoreError, StoredObject, SystemClock, TableError, TextLine,
+    AlertTopic, CLAIMED, Claim, ClaimOutcome, DecisionEvent, DecisionLog, DecisionLogOutcome,
+    FaceComparison, ItemState, ItemStatus, ObjectStore, PublishError, PutOutcome, Rekognition,
+    RekognitionError, ResultsTable, S3Object, StoreError, StoredObject, SystemClock, TableError,
+    TextLine,
 };
 use crate::settings::Settings;
 
@@ -248,9 +249,9 @@ impl Clients {
                 client: self.dynamodb.clone(),
                 table: settings.results_table.clone(),
             }),
-            audit: Arc::new(DynamoAudit {
+            decision_log: Arc::new(DynamoDecisionLog {
                 client: self.dynamodb.clone(),
-                table: settings.audit_table.clone(),
+                table: settings.decision_log_table.clone(),
             }),
             alerts: Arc::new(SnsTopic {
                 client: self.sns.clone(),
@@ -476,7 +477,7 @@ impl Rekognition for RekognitionService {
 }
 
 /// The results table's key attribute.
-pub const RESULTS_KEY: &str = "imageId";
+pub const RESULTS_KEY: &str = argus_contract::results::PARTITION_KEY;
 /// Condition of [`ResultsTable::claim`].
 pub const CLAIM_CONDITION: &str =
     "attribute_not_exists(imageId) OR (#status = :claimed AND claimExpiresAt < :now)";
@@ -484,8 +485,8 @@ pub const CLAIM_CONDITION: &str =
 pub const HOLDER_CONDITION: &str = "claimToken = :token";
 /// Condition of [`ResultsTable::take_over`].
 pub const TAKE_OVER_CONDITION: &str = "claimToken = :seen AND claimExpiresAt < :now";
-/// Condition of [`AuditTable::put_event`].
-pub const AUDIT_CONDITION: &str =
+/// Condition of [`DecisionLog::put_event`].
+pub const DECISION_LOG_CONDITION: &str =
     "attribute_not_exists(imageId) AND attribute_not_exists(eventKey)";
 
 /// [`ResultsTable`] on a DynamoDB table.
@@ -652,9 +653,9 @@ impl ResultsTable for DynamoResults {
     }
 }
 
-/// [`AuditTable`] on a DynamoDB table (PutItem only).
+/// [`DecisionLog`] on a DynamoDB table (PutItem only).
 #[derive(Clone, Debug)]
-pub struct DynamoAudit {
+pub struct DynamoDecisionLog {
     /// The client.
     pub client: aws_sdk_dynamodb::Client,
     /// The table name.
@@ -662,20 +663,20 @@ pub struct DynamoAudit {
 }
 
 #[async_trait]
-impl AuditTable for DynamoAudit {
-    async fn put_event(&self, event: &AuditEvent) -> Result<AuditOutcome, TableError> {
+impl DecisionLog for DynamoDecisionLog {
+    async fn put_event(&self, event: &DecisionEvent) -> Result<DecisionLogOutcome, TableError> {
         let item = serde_dynamo::aws_sdk_dynamodb_1::to_item(event).map_err(conversion_error)?;
         match self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression(AUDIT_CONDITION)
+            .condition_expression(DECISION_LOG_CONDITION)
             .send()
             .await
         {
-            Ok(_) => Ok(AuditOutcome::Written),
-            Err(e) if is_condition_failure(&e) => Ok(AuditOutcome::AlreadyRecorded),
+            Ok(_) => Ok(DecisionLogOutcome::Written),
+            Err(e) if is_condition_failure(&e) => Ok(DecisionLogOutcome::AlreadyRecorded),
             Err(e) => Err(table_error(&e)),
         }
     }

@@ -13,7 +13,7 @@
 //!    CompareFaces against the reference when configured and the image has faces.
 //! 5. Policies: the weapon alert and the face decision. Steps 4 and 5 are [`crate::analysis`],
 //!    which `argus analyze` runs directly ([`crate::analysis::analyze_image`]).
-//! 6. The face decision goes to the audit table first, then the result is put (status
+//! 6. The face decision goes to the decision log first, then the result is put (status
 //!    PROCESSED, `expires_at`), conditioned on still holding the claim. The record is the commit
 //!    point: everything it refers to is written before it, except the alert.
 //! 7. The alert is published only after the result put succeeded, and the record notes it.
@@ -53,7 +53,7 @@
 //!
 //! # Face decisions
 //!
-//! The audit event's key is `decision#<processedAt>`; it is written before the record. A crash
+//! The decision event's key is `decision#<processedAt>`; it is written before the record. A crash
 //! between the two lets the retry write its own event (another `processedAt`): the trail may hold
 //! two decisions for one image, never none.
 
@@ -80,9 +80,9 @@ use crate::notification::{self, Notification, ObjectRef};
 use crate::policy::AlertMessage;
 use crate::record::{self, AlertState, ImageRecord, Status};
 use crate::services::{
-    AlertTopic, AuditEvent, AuditOutcome, AuditTable, CLAIMED, Claim, ClaimOutcome, Clock,
-    ItemStatus, ObjectStore, PutOutcome, Rekognition, ResultsTable, S3Object, StoreError,
-    TableError,
+    AlertTopic, CLAIMED, Claim, ClaimOutcome, Clock, DecisionEvent, DecisionLog,
+    DecisionLogOutcome, ItemStatus, ObjectStore, PutOutcome, Rekognition, ResultsTable, S3Object,
+    StoreError, TableError,
 };
 use crate::settings::Settings;
 
@@ -108,8 +108,8 @@ pub struct Deps {
     pub rekognition: Arc<dyn Rekognition>,
     /// The results table.
     pub results: Arc<dyn ResultsTable>,
-    /// The audit table.
-    pub audit: Arc<dyn AuditTable>,
+    /// The decision log.
+    pub decision_log: Arc<dyn DecisionLog>,
     /// The alert topic.
     pub alerts: Arc<dyn AlertTopic>,
     /// The clock.
@@ -517,7 +517,7 @@ impl Run<'_> {
         self.complete(record, analysis, claim).await
     }
 
-    /// The record of an analysed image: policies, audit, result, alert.
+    /// The record of an analysed image: policies, decision log, result, alert.
     async fn complete(
         &mut self,
         mut record: ImageRecord,
@@ -531,7 +531,7 @@ impl Run<'_> {
         if let (Some(comparison), Some(reference), Some(decision)) =
             (comparison, &s.face_reference, record.decision)
         {
-            let event = AuditEvent {
+            let event = DecisionEvent {
                 image_id: record.image_id.clone(),
                 event_key: format!("decision#{}", record::iso8601_string(processed_at)),
                 event_type: "FACE_DECISION".into(),
@@ -548,12 +548,12 @@ impl Run<'_> {
                 stage: record.stage.clone(),
                 recorded_at: record::iso8601_string(processed_at),
             };
-            match timed("PutAuditEvent", self.deps.audit.put_event(&event)).await? {
-                AuditOutcome::Written => {
-                    tracing::info!(decision = decision.as_str(), "face decision audited");
+            match timed("PutDecisionEvent", self.deps.decision_log.put_event(&event)).await? {
+                DecisionLogOutcome::Written => {
+                    tracing::info!(decision = decision.as_str(), "face decision logged");
                 }
-                AuditOutcome::AlreadyRecorded => {
-                    tracing::info!(event_key = %event.event_key, "face decision already audited");
+                DecisionLogOutcome::AlreadyRecorded => {
+                    tracing::info!(event_key = %event.event_key, "face decision already logged");
                 }
             }
         }

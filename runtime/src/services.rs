@@ -1,5 +1,5 @@
 //! The outside world of the processor as small async traits: the object store (S3), Rekognition,
-//! the results and audit tables (DynamoDB), the alert topic (SNS) and the clock.
+//! the results table, the decision log (DynamoDB), the alert topic (SNS) and the clock.
 //!
 //! [`crate::aws`] implements them with the AWS SDK for Rust; the processor's tests implement them
 //! in memory. Errors are classified the way the processor acts on them: retryable errors send the
@@ -347,14 +347,14 @@ pub trait ResultsTable: Send + Sync {
     async fn release(&self, claim: &Claim) -> Result<(), TableError>;
 }
 
-/// An audit event (append-only): the face decision of an image.
+/// A decision event (append-only): the face decision of an image.
 ///
 /// Item shape: `{"imageId", "eventKey": "decision#<processedAt>", "eventType": "FACE_DECISION",
 /// "decision", "similarity"?, "similarityThreshold", "facesInImage", "referenceBucket",
 /// "referenceKey", "bucket", "objectKey", "versionId"?, "sha256", "stage", "recordedAt"}`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditEvent {
+pub struct DecisionEvent {
     /// The image ID (partition key).
     pub image_id: String,
     /// Sort key: `decision#<processedAt ISO 8601>`.
@@ -389,24 +389,24 @@ pub struct AuditEvent {
     pub recorded_at: String,
 }
 
-/// The result of an audit write.
+/// The result of a decision log write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuditOutcome {
+pub enum DecisionLogOutcome {
     /// Written.
     Written,
     /// An event with this key exists already (the condition failed); nothing changed.
     AlreadyRecorded,
 }
 
-/// The append-only audit table (key `imageId` + `eventKey`); the role may only PutItem.
+/// The append-only decision log table (key `imageId` + `eventKey`); the role may only PutItem.
 #[async_trait]
-pub trait AuditTable: Send + Sync {
+pub trait DecisionLog: Send + Sync {
     /// PutItem with the condition `attribute_not_exists(imageId) AND
     /// attribute_not_exists(eventKey)`.
     ///
     /// # Errors
     /// [`TableError`], classified.
-    async fn put_event(&self, event: &AuditEvent) -> Result<AuditOutcome, TableError>;
+    async fn put_event(&self, event: &DecisionEvent) -> Result<DecisionLogOutcome, TableError>;
 }
 
 /// An alert publication failure.

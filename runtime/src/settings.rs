@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
+use argus_contract::env;
 use thiserror::Error;
 
 /// A missing or malformed environment variable.
@@ -25,82 +26,7 @@ pub enum SettingsError {
     },
 }
 
-/// One Rekognition analysis a stage can enable: `analysis.features` in the stage config
-/// (deserialized from the lower-case names), `ARGUS_FEATURES` (comma-separated) in the
-/// function's environment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Feature {
-    /// `labels`: DetectLabels.
-    Labels,
-    /// `text`: DetectText (OCR).
-    Text,
-    /// `faces`: DetectFaces.
-    Faces,
-    /// `moderation`: DetectModerationLabels.
-    Moderation,
-}
-
-impl Feature {
-    /// Every feature, in the order the processor runs them.
-    pub const ALL: [Feature; 4] = [
-        Feature::Labels,
-        Feature::Text,
-        Feature::Faces,
-        Feature::Moderation,
-    ];
-
-    /// The name used in the stage config and in `ARGUS_FEATURES`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Feature::Labels => "labels",
-            Feature::Text => "text",
-            Feature::Faces => "faces",
-            Feature::Moderation => "moderation",
-        }
-    }
-
-    /// The IAM action of the Rekognition operation the feature calls, for the processor's
-    /// policy (<https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html>).
-    pub fn iam_action(self) -> &'static str {
-        match self {
-            Feature::Labels => "rekognition:DetectLabels",
-            Feature::Text => "rekognition:DetectText",
-            Feature::Faces => "rekognition:DetectFaces",
-            Feature::Moderation => "rekognition:DetectModerationLabels",
-        }
-    }
-}
-
-impl fmt::Display for Feature {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A name that is not one of [`Feature::ALL`].
-#[derive(Debug, Error, PartialEq, Eq)]
-#[error("unknown feature `{0}`; expected labels, text, faces or moderation")]
-pub struct UnknownFeature(pub String);
-
-impl FromStr for Feature {
-    type Err = UnknownFeature;
-
-    /// Parses a feature name, case-insensitively (`labels`, `text`, `faces`, `moderation`).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Feature::ALL
-            .into_iter()
-            .find(|f| f.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownFeature(s.to_owned()))
-    }
-}
-
-/// Compares with a feature name (`Feature::Labels == "labels"`).
-impl PartialEq<&str> for Feature {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
+pub use argus_contract::{Feature, UnknownFeature};
 
 /// The reference image CompareFaces matches uploaded faces against (seed 004).
 #[derive(Clone, Debug, PartialEq)]
@@ -121,8 +47,8 @@ pub struct Settings {
     pub stage: String,
     /// Results table name (`ARGUS_RESULTS_TABLE`).
     pub results_table: String,
-    /// Audit table name (`ARGUS_AUDIT_TABLE`).
-    pub audit_table: String,
+    /// Decision log table name (`ARGUS_AUDIT_TABLE`).
+    pub decision_log_table: String,
     /// Alert topic ARN (`ARGUS_ALERT_TOPIC_ARN`).
     pub alert_topic_arn: String,
     /// Key prefix of the uploads the processor handles, e.g. `incoming/` (`ARGUS_INPUT_PREFIX`).
@@ -164,37 +90,34 @@ impl Settings {
                 .collect()
         };
         let face_reference = match (
-            lookup("ARGUS_FACE_REFERENCE_BUCKET"),
-            lookup("ARGUS_FACE_REFERENCE_KEY"),
+            lookup(env::FACE_REFERENCE_BUCKET),
+            lookup(env::FACE_REFERENCE_KEY),
         ) {
             (None, None) => None,
             (Some(bucket), Some(key)) => Some(FaceReference {
                 bucket,
                 key,
                 similarity_threshold: percent(
-                    "ARGUS_FACE_SIMILARITY_THRESHOLD",
-                    get("ARGUS_FACE_SIMILARITY_THRESHOLD")?,
+                    env::FACE_SIMILARITY_THRESHOLD,
+                    get(env::FACE_SIMILARITY_THRESHOLD)?,
                 )?,
             }),
-            (Some(_), None) => return Err(SettingsError::Missing("ARGUS_FACE_REFERENCE_KEY")),
-            (None, Some(_)) => return Err(SettingsError::Missing("ARGUS_FACE_REFERENCE_BUCKET")),
+            (Some(_), None) => return Err(SettingsError::Missing(env::FACE_REFERENCE_KEY)),
+            (None, Some(_)) => return Err(SettingsError::Missing(env::FACE_REFERENCE_BUCKET)),
         };
         Ok(Settings {
-            stage: get("ARGUS_STAGE")?,
-            results_table: get("ARGUS_RESULTS_TABLE")?,
-            audit_table: get("ARGUS_AUDIT_TABLE")?,
-            alert_topic_arn: get("ARGUS_ALERT_TOPIC_ARN")?,
-            input_prefix: get("ARGUS_INPUT_PREFIX")?,
-            features: features(get("ARGUS_FEATURES")?)?,
-            min_confidence: percent("ARGUS_MIN_CONFIDENCE", get("ARGUS_MIN_CONFIDENCE")?)?,
-            max_labels: at_least_one("ARGUS_MAX_LABELS", get("ARGUS_MAX_LABELS")?)?,
-            ttl_hours: at_least_one("ARGUS_TTL_HOURS", get("ARGUS_TTL_HOURS")?)?,
-            alert_labels: list(get("ARGUS_ALERT_LABELS")?),
-            alert_threshold: percent("ARGUS_ALERT_THRESHOLD", get("ARGUS_ALERT_THRESHOLD")?)?,
-            image_concurrency: at_least_one(
-                "ARGUS_IMAGE_CONCURRENCY",
-                get("ARGUS_IMAGE_CONCURRENCY")?,
-            )?,
+            stage: get(env::STAGE)?,
+            results_table: get(env::RESULTS_TABLE)?,
+            decision_log_table: get(env::DECISION_LOG_TABLE)?,
+            alert_topic_arn: get(env::ALERT_TOPIC_ARN)?,
+            input_prefix: get(env::INPUT_PREFIX)?,
+            features: features(get(env::FEATURES)?)?,
+            min_confidence: percent(env::MIN_CONFIDENCE, get(env::MIN_CONFIDENCE)?)?,
+            max_labels: at_least_one(env::MAX_LABELS, get(env::MAX_LABELS)?)?,
+            ttl_hours: at_least_one(env::TTL_HOURS, get(env::TTL_HOURS)?)?,
+            alert_labels: list(get(env::ALERT_LABELS)?),
+            alert_threshold: percent(env::ALERT_THRESHOLD, get(env::ALERT_THRESHOLD)?)?,
+            image_concurrency: at_least_one(env::IMAGE_CONCURRENCY, get(env::IMAGE_CONCURRENCY)?)?,
             face_reference,
         })
     }
@@ -273,7 +196,7 @@ fn features(value: String) -> Result<Vec<Feature>, SettingsError> {
         let feature = name
             .parse::<Feature>()
             .map_err(|e| SettingsError::Invalid {
-                name: "ARGUS_FEATURES",
+                name: env::FEATURES,
                 value: value.clone(),
                 reason: e.to_string(),
             })?;

@@ -26,33 +26,24 @@ use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 
-use argus_local::ministack::{MiniStack, MiniStackOptions, default_python};
 use argus_runtime::api::{self, ApiSettings};
 use argus_runtime::aws;
 use argus_runtime::notification::ObjectRef;
 use argus_runtime::processor::{self, Deps, Invocation, Outcome};
 use argus_runtime::record::{self, Face, Label, ModerationLabel, Status};
 use argus_runtime::services::{
-    AlertTopic, AuditEvent, AuditOutcome, AuditTable, Clock, FaceComparison, PublishError,
-    Rekognition, RekognitionError, S3Object, TableError, TextLine,
+    AlertTopic, Clock, DecisionEvent, DecisionLog, DecisionLogOutcome, FaceComparison,
+    PublishError, Rekognition, RekognitionError, S3Object, TableError, TextLine,
 };
 use argus_runtime::settings::{Feature, Settings};
+use argus_twin::ministack::{MiniStack, MiniStackOptions, default_python};
 
 const STAGE: &str = "local";
 const BUCKET: &str = "argus-local-input";
 const TABLE: &str = "argus-local-results";
 const PREFIX: &str = "incoming/";
-/// The projection of `ByProcessedAt` in `stacks/src/pipeline.rs` (`LISTING_ATTRIBUTES`).
-const LISTING_ATTRIBUTES: [&str; 8] = [
-    "objectKey",
-    "status",
-    "sizeBytes",
-    "contentType",
-    "sha256",
-    "alert",
-    "decision",
-    "expires_at",
-];
+/// The projection of `ByProcessedAt`, as the pipeline stack declares it.
+const LISTING_ATTRIBUTES: [&str; 8] = argus_contract::results::LISTING_ATTRIBUTES;
 
 // ---------------------------------------------------------------- the processor's other services
 
@@ -98,11 +89,11 @@ impl Rekognition for CannedRekognition {
     }
 }
 
-struct NoAudit;
+struct NoDecisionLog;
 
 #[async_trait]
-impl AuditTable for NoAudit {
-    async fn put_event(&self, _: &AuditEvent) -> Result<AuditOutcome, TableError> {
+impl DecisionLog for NoDecisionLog {
+    async fn put_event(&self, _: &DecisionEvent) -> Result<DecisionLogOutcome, TableError> {
         panic!("no face decision is expected")
     }
 }
@@ -129,7 +120,7 @@ fn processor_settings() -> Settings {
     Settings {
         stage: STAGE.into(),
         results_table: TABLE.into(),
-        audit_table: "unused".into(),
+        decision_log_table: "unused".into(),
         alert_topic_arn: "unused".into(),
         input_prefix: PREFIX.into(),
         features: vec![Feature::Labels, Feature::Text],
@@ -168,7 +159,7 @@ async fn twin() -> Twin {
     );
     let ministack = MiniStack::start(MiniStackOptions::new(
         python,
-        argus_local::process::free_port().unwrap(),
+        argus_twin::process::free_port().unwrap(),
     ))
     .unwrap();
     let config = aws_config::defaults(BehaviorVersion::latest())
@@ -390,7 +381,7 @@ async fn process(twin: &Twin, uploaded: &Uploaded, at: DateTime<Utc>) -> String 
             client: twin.dynamodb.clone(),
             table: TABLE.into(),
         }),
-        audit: Arc::new(NoAudit),
+        decision_log: Arc::new(NoDecisionLog),
         alerts: Arc::new(NoAlerts),
         clock: Arc::new(At(at)),
     };

@@ -2,15 +2,15 @@
 
 use std::path::Path;
 
-use argus_infra::bootstrap::toolkit_stack;
-use argus_infra::stack::SynthesizedStack;
-use argus_infra::{Stack, SynthError};
+use argus_cdk::bootstrap::{TOOLKIT_STACK_NAME, toolkit_stack};
+use argus_cdk::stack::SynthesizedStack;
+use argus_cdk::{Stack, SynthError};
 use thiserror::Error;
 
-use crate::audit::audit_stack;
-use crate::ci::{CiConfig, ci_stack};
+use crate::ci::{CI_STACK_NAME, CiConfig, ci_stack};
 use crate::config::{ConfigError, STAGES, StageConfig};
 use crate::pipeline::pipeline_stack;
+use crate::trail::{TRAIL_STACK_NAME, trail_stack};
 
 /// The qualifier of the toolkit stack's resources (`argus-assets-<account>-<region>`).
 pub const QUALIFIER: &str = "argus";
@@ -19,20 +19,42 @@ pub const QUALIFIER: &str = "argus";
 /// has no CloudTrail), and each has CI deploy roles.
 pub const AUDITED_STAGES: &[&str] = &["beta", "prod"];
 
-/// Every `--stage` value: the stages, then the account-level stacks, then `all`.
-pub const SELECTIONS: &[&str] = &["beta", "prod", "local", "audit", "toolkit", "ci", "all"];
+/// Every `--stage` value: the stages, then `all` (every stack, for `synth`).
+pub const STAGE_VALUES: &[&str] = &["beta", "prod", "local", "all"];
 
-/// What a `--stage` value selects.
+/// The account-level stacks: one per account and Region, not per stage, named with `--stack`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountStack {
+    /// `argus-audit`: the audit trail (CloudTrail) and its bucket.
+    Trail,
+    /// `argus-toolkit`: the assets bucket that deployments publish to.
+    Toolkit,
+    /// `argus-ci`: the GitHub OIDC provider and the deploy and execution roles.
+    Ci,
+}
+
+impl AccountStack {
+    /// Every account-level stack, in the order `synth --stage all` writes them.
+    pub const ALL: [AccountStack; 3] =
+        [AccountStack::Toolkit, AccountStack::Trail, AccountStack::Ci];
+
+    /// The stack's name.
+    pub fn stack_name(self) -> &'static str {
+        match self {
+            AccountStack::Trail => TRAIL_STACK_NAME,
+            AccountStack::Toolkit => TOOLKIT_STACK_NAME,
+            AccountStack::Ci => CI_STACK_NAME,
+        }
+    }
+}
+
+/// What a `--stage` or `--stack` value selects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Selection {
     /// One stage's pipeline stack (`argus-<stage>`).
     Stage(String),
-    /// The `argus-audit` stack.
-    Audit,
-    /// The `argus-toolkit` stack.
-    Toolkit,
-    /// The `argus-ci` stack (GitHub OIDC deploy roles).
-    Ci,
+    /// One account-level stack.
+    Account(AccountStack),
     /// Every stack.
     All,
 }
@@ -40,12 +62,15 @@ pub enum Selection {
 /// Why the app could not be built.
 #[derive(Debug, Error)]
 pub enum AppError {
-    /// A `--stage` value that names nothing.
-    #[error("unknown stage `{0}`: choose one of {list}", list = SELECTIONS.join(", "))]
+    /// A `--stage` value that is not a stage.
+    #[error("unknown stage `{0}`: choose one of {list}{hint}", list = STAGE_VALUES.join(", "), hint = stack_hint(.0))]
     UnknownStage(String),
-    /// A toolkit operation (bundle, deploy, diff, destroy) failed.
-    #[error(transparent)]
-    Toolkit(#[from] argus_infra::toolkit::ToolkitError),
+    /// A `--stack` value that names no stack of the app.
+    #[error("unknown stack `{0}`: choose one of {1}")]
+    UnknownStack(String, String),
+    /// A command that takes one stack was given `all`.
+    #[error("this command takes one stack: --stage beta|prod|local, or --stack {0}")]
+    NotOneStack(String),
     /// A stage config file is invalid.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -54,20 +79,63 @@ pub enum AppError {
     Synth(#[from] SynthError),
 }
 
+/// The hint for an account-level stack given as a stage (`--stage audit`).
+fn stack_hint(value: &str) -> String {
+    AccountStack::ALL
+        .iter()
+        .find(|s| s.stack_name().strip_prefix("argus-") == Some(value))
+        .map(|s| {
+            format!(
+                " (`{value}` is a stack, not a stage: use --stack {})",
+                s.stack_name()
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The account-level stacks' names, comma-separated (for messages).
+pub fn account_stack_names() -> String {
+    AccountStack::ALL.map(AccountStack::stack_name).join(", ")
+}
+
 impl Selection {
-    /// Parses a `--stage` value.
+    /// Parses a `--stage` value: a stage name, or `all`.
     ///
     /// # Errors
-    /// [`AppError::UnknownStage`].
-    pub fn parse(value: &str) -> Result<Self, AppError> {
+    /// [`AppError::UnknownStage`], with a hint when the value names an account-level stack.
+    pub fn stage(value: &str) -> Result<Self, AppError> {
         match value {
-            "audit" => Ok(Selection::Audit),
-            "toolkit" => Ok(Selection::Toolkit),
-            "ci" => Ok(Selection::Ci),
             "all" => Ok(Selection::All),
             stage if STAGES.contains(&stage) => Ok(Selection::Stage(stage.to_owned())),
             other => Err(AppError::UnknownStage(other.to_owned())),
         }
+    }
+
+    /// Parses a `--stack` value: an account-level stack's name, or the stack name of a stage in
+    /// `config_dir` (`argus-beta`).
+    ///
+    /// # Errors
+    /// [`AppError::UnknownStack`] listing the names; [`AppError::Config`] when a stage config
+    /// cannot be read to compare its stack name.
+    pub fn stack(config_dir: &Path, name: &str) -> Result<Self, AppError> {
+        if let Some(stack) = AccountStack::ALL
+            .into_iter()
+            .find(|s| s.stack_name() == name)
+        {
+            return Ok(Selection::Account(stack));
+        }
+        let mut stage_stacks = Vec::new();
+        for stage in STAGES {
+            let config = StageConfig::load(config_dir, stage)?;
+            if config.stack_name == name {
+                return Ok(Selection::Stage((*stage).to_owned()));
+            }
+            stage_stacks.push(config.stack_name);
+        }
+        Err(AppError::UnknownStack(
+            name.to_owned(),
+            format!("{}, {}", stage_stacks.join(", "), account_stack_names()),
+        ))
     }
 }
 
@@ -82,16 +150,21 @@ pub fn build(config_dir: &Path, selection: &Selection) -> Result<Vec<Stack>, App
             .map(|s| StageConfig::load(config_dir, s))
             .collect::<Result<Vec<_>, _>>()?)
     };
-    let audit = || -> Result<Stack, AppError> { Ok(audit_stack(&deployed()?)?) };
-    let ci =
-        || -> Result<Stack, AppError> { Ok(ci_stack(&CiConfig::load(config_dir)?, &deployed()?)?) };
+    let account = |stack: AccountStack| -> Result<Stack, AppError> {
+        Ok(match stack {
+            AccountStack::Trail => trail_stack(&deployed()?)?,
+            AccountStack::Toolkit => toolkit_stack(QUALIFIER)?,
+            AccountStack::Ci => ci_stack(&CiConfig::load(config_dir)?, &deployed()?)?,
+        })
+    };
     Ok(match selection {
         Selection::Stage(stage) => vec![pipeline_stack(&StageConfig::load(config_dir, stage)?)?],
-        Selection::Audit => vec![audit()?],
-        Selection::Toolkit => vec![toolkit_stack(QUALIFIER)?],
-        Selection::Ci => vec![ci()?],
+        Selection::Account(stack) => vec![account(*stack)?],
         Selection::All => {
-            let mut stacks = vec![toolkit_stack(QUALIFIER)?, audit()?, ci()?];
+            let mut stacks = AccountStack::ALL
+                .into_iter()
+                .map(account)
+                .collect::<Result<Vec<_>, _>>()?;
             for stage in STAGES {
                 stacks.push(pipeline_stack(&StageConfig::load(config_dir, stage)?)?);
             }
@@ -109,15 +182,15 @@ pub struct Target {
     pub region: String,
     /// Refuse `destroy` without `--force`.
     pub protected: bool,
-    /// Whether the local twin can deploy it (the audit stack needs CloudTrail, which it lacks).
+    /// Whether the local twin can deploy it (the audit trail needs CloudTrail, which it lacks).
     pub deployable_on_twin: bool,
 }
 
-/// Resolves a `--stage` value that names one stack. Account-level stacks (`audit`, `toolkit`)
-/// go to the Region of `region_stage`'s config (the stage a command was told about, or prod).
+/// Resolves a selection that names one stack. Account-level stacks go to the Region of
+/// `region_stage`'s config (the stage a command was told about, or prod).
 ///
 /// # Errors
-/// [`AppError::UnknownStage`] for `all` or an unknown name; [`AppError::Config`]; [`AppError::Synth`].
+/// [`AppError::NotOneStack`] for `all`; [`AppError::Config`]; [`AppError::Synth`].
 pub fn target(
     config_dir: &Path,
     selection: &Selection,
@@ -133,22 +206,20 @@ pub fn target(
                 deployable_on_twin: true,
             })
         }
-        Selection::Audit | Selection::Toolkit | Selection::Ci => {
+        Selection::Account(account) => {
             let region = StageConfig::load(config_dir, region_stage)?.region;
             let stack = build(config_dir, selection)?
                 .pop()
-                .ok_or_else(|| AppError::UnknownStage(format!("{selection:?}")))?;
+                .ok_or_else(|| AppError::NotOneStack(account_stack_names()))?;
             Ok(Target {
                 stack,
                 region,
                 protected: true,
-                // The twin has no CloudTrail for the audit stack.
-                deployable_on_twin: *selection != Selection::Audit,
+                // The twin has no CloudTrail for the audit trail.
+                deployable_on_twin: *account != AccountStack::Trail,
             })
         }
-        Selection::All => Err(AppError::UnknownStage(
-            "all (this command takes one stack: beta, prod, local, audit, toolkit or ci)".into(),
-        )),
+        Selection::All => Err(AppError::NotOneStack(account_stack_names())),
     }
 }
 

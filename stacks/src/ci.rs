@@ -15,11 +15,11 @@
 
 use std::path::Path;
 
-use argus_infra::bootstrap::{TOOLKIT_STACK_NAME, assets_bucket_name};
-use argus_infra::constructs::{Role, RoleProps};
-use argus_infra::iam::{Principal, Statement};
-use argus_infra::resources::iam::CfnOidcProvider;
-use argus_infra::{Expr, Output, Stack, SynthError};
+use argus_cdk::bootstrap::{TOOLKIT_STACK_NAME, assets_bucket_name};
+use argus_cdk::constructs::{Role, RoleProps};
+use argus_cdk::iam::{Principal, Statement};
+use argus_cdk::resources::iam::CfnOidcProvider;
+use argus_cdk::{Expr, Output, Stack, SynthError};
 use serde::Deserialize;
 
 use crate::app::QUALIFIER;
@@ -373,7 +373,7 @@ mod tests {
 
     use super::*;
 
-    fn synth() -> argus_infra::template::Template {
+    fn synth() -> argus_cdk::template::Template {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
         let stages: Vec<_> = ["beta", "prod"]
             .iter()
@@ -387,7 +387,7 @@ mod tests {
         synth.template
     }
 
-    fn trust(t: &argus_infra::template::Template, id: &str) -> Value {
+    fn trust(t: &argus_cdk::template::Template, id: &str) -> Value {
         t.resources[id]
             .property("AssumeRolePolicyDocument.Statement.0")
             .unwrap()

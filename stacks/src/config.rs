@@ -14,7 +14,7 @@ use thiserror::Error;
 pub const STAGES: &[&str] = &["beta", "prod", "local"];
 
 /// The retention periods CloudWatch Logs accepts, in days.
-pub use argus_infra::constructs::log_group::RETENTION_DAYS;
+pub use argus_cdk::constructs::log_group::RETENTION_DAYS;
 
 /// A configuration that cannot be used, with the file and the field.
 #[derive(Debug, Error)]
@@ -44,7 +44,7 @@ pub enum ConfigError {
 
 /// Which Rekognition analyses the processor runs: the runtime's own type, so the stage config,
 /// the function's `ARGUS_FEATURES` and its IAM actions cannot drift apart.
-pub use argus_runtime::settings::Feature;
+pub use argus_contract::Feature;
 
 /// Whether stateful resources survive the stack.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -92,7 +92,7 @@ pub struct Analysis {
     /// Rekognition `MaxLabels` (1-1,000).
     pub max_labels: u32,
     /// Rekognition endpoint override for the function (`AWS_ENDPOINT_URL_REKOGNITION`); the local
-    /// stage points it at argus-local.
+    /// stage points it at argus-twin.
     #[serde(default)]
     pub rekognition_endpoint: Option<String>,
 }

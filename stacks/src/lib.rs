@@ -1,11 +1,13 @@
-//! argus-stacks: the Argus app on top of argus-infra — stage configuration
-//! ([`config`]), the stacks ([`pipeline`], [`audit`], and the toolkit stack from
-//! `argus_infra::bootstrap`), which stacks a selection builds ([`app`]), and the `argus` CLI ([`cli`]).
+//! argus-stacks: the Argus app on argus-cdk — stage configuration ([`config`]), the stacks
+//! ([`pipeline`]: `argus-<stage>`; [`trail`]: the audit trail `argus-audit`; [`ci`]: `argus-ci`;
+//! and the toolkit stack from `argus_cdk::bootstrap`), and which stacks a `--stage` or `--stack`
+//! selection builds ([`app`]).
+//!
+//! Depends on argus-cdk and argus-contract only: synthesizing never compiles the AWS SDK, the
+//! functions or the twin.
 
 pub mod app;
-pub mod audit;
 pub mod ci;
-pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod pipeline;
+pub mod trail;

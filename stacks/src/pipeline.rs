@@ -2,21 +2,23 @@
 //!
 //! ```text
 //! Input bucket (incoming/…) ──ObjectCreated──► Ingest queue ──► Processor λ ──► Results table (TTL)
-//!        │ access logs ► AccessLogs bucket        │ DLQ (alarm)        ├──► Audit table (append only)
+//!        │ access logs ► AccessLogs bucket        │ DLQ (alarm)        ├──► decision log (append only)
 //!                                                                     └──► Alerts topic (e-mail)
 //! Alarms (DLQ depth, function errors, throttles) ──► Ops topic (customer managed key)
 //! ```
 
 use std::collections::BTreeMap;
 
-use argus_infra::asset::Asset;
-use argus_infra::constructs::{
+use argus_cdk::asset::Asset;
+use argus_cdk::constructs::{
     AccessLogs, Alarm, AlarmProps, Architecture, Attribute, AttributeType, Bucket, BucketProps,
     Comparison, DeadLetter, Function, FunctionCode, FunctionProps, GlobalSecondaryIndexProps,
     HttpApi, HttpApiProps, Key, KeyProps, Metric, Queue, QueueProps, RemovalPolicy,
     RouteAuthorization, SqsEventSource, Table, TableProps, Topic, TopicKey, TopicProps,
 };
-use argus_infra::{Expr, Output, Parameter, Stack, SynthError};
+use argus_cdk::{Expr, Output, Parameter, Stack, SynthError};
+
+use argus_contract::{decision_log, env, results};
 
 use crate::config::{Arch, Removal, StageConfig};
 
@@ -28,29 +30,17 @@ pub const PROCESSOR_CODE_KEY_PARAMETER: &str = "ProcessorCodeKey";
 pub const INPUT_BUCKET_ID: &str = "Input";
 /// The results table.
 pub const RESULTS_TABLE_ID: &str = "Results";
-/// The append-only audit table.
-pub const AUDIT_TABLE_ID: &str = "Audit";
+/// The append-only decision log table (face decisions; its logical ID keeps its first name so
+/// deployed tables are never replaced).
+pub const DECISION_LOG_ID: &str = "Audit";
 /// The weapon-alert topic.
 pub const ALERT_TOPIC_ID: &str = "Alerts";
 /// The parameter that takes the api bundle's object key.
 pub const API_CODE_KEY_PARAMETER: &str = "ApiCodeKey";
 /// The HTTP API's routes, all served by the `api` function with IAM authorization.
 pub const API_ROUTES: &[&str] = &["POST /uploads", "GET /images", "GET /images/{imageId}"];
-/// The results table's index for listing images newest first: partition `stage`, sort
-/// `processedAt`. The runtime's own name, which the `api` function queries.
-pub use argus_runtime::api::BY_PROCESSED_AT_INDEX as BY_TIME_INDEX;
-
-/// Attributes copied into [`BY_TIME_INDEX`]: the metadata a listing shows (no OCR text, labels).
-const LISTING_ATTRIBUTES: &[&str] = &[
-    "objectKey",
-    "status",
-    "sizeBytes",
-    "contentType",
-    "sha256",
-    "alert",
-    "decision",
-    "expires_at",
-];
+/// The results table's index for listing images newest first, which the `api` function queries.
+pub use argus_contract::results::BY_PROCESSED_AT_INDEX as BY_TIME_INDEX;
 
 /// Builds the pipeline stack of one stage.
 ///
@@ -101,23 +91,43 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     )?;
     input.add_object_created_notification(&mut stack, &ingest, &config.storage.input_prefix)?;
 
-    // Results and audit tables.
-    let mut results_props = TableProps::new(Attribute::new("imageId", AttributeType::String));
+    // The results table and the decision log.
+    let mut results_props = TableProps::new(Attribute::new(
+        results::PARTITION_KEY,
+        AttributeType::String,
+    ));
     results_props.removal_policy = removal;
     results_props
         .global_secondary_indexes
         .push(GlobalSecondaryIndexProps {
             index_name: BY_TIME_INDEX.into(),
-            partition_key: Attribute::new("stage", AttributeType::String),
-            sort_key: Some(Attribute::new("processedAt", AttributeType::String)),
-            non_key_attributes: Some(LISTING_ATTRIBUTES.iter().map(|a| (*a).to_owned()).collect()),
+            partition_key: Attribute::new(
+                results::BY_PROCESSED_AT_PARTITION_KEY,
+                AttributeType::String,
+            ),
+            sort_key: Some(Attribute::new(
+                results::BY_PROCESSED_AT_SORT_KEY,
+                AttributeType::String,
+            )),
+            non_key_attributes: Some(
+                results::LISTING_ATTRIBUTES
+                    .iter()
+                    .map(|a| (*a).to_owned())
+                    .collect(),
+            ),
         });
     let results = Table::new(&mut stack, RESULTS_TABLE_ID, results_props)?;
-    let mut audit_props = TableProps::new(Attribute::new("imageId", AttributeType::String));
-    audit_props.sort_key = Some(Attribute::new("eventKey", AttributeType::String));
-    audit_props.ttl_attribute = None;
-    audit_props.removal_policy = removal;
-    let audit = Table::new(&mut stack, AUDIT_TABLE_ID, audit_props)?;
+    let mut log_props = TableProps::new(Attribute::new(
+        decision_log::PARTITION_KEY,
+        AttributeType::String,
+    ));
+    log_props.sort_key = Some(Attribute::new(
+        decision_log::SORT_KEY,
+        AttributeType::String,
+    ));
+    log_props.ttl_attribute = None;
+    log_props.removal_policy = removal;
+    let decision_log = Table::new(&mut stack, DECISION_LOG_ID, log_props)?;
 
     // Topics: weapon alerts (alias/aws/sns) and operations alarms (a customer managed key, since
     // CloudWatch cannot use the AWS managed SNS key).
@@ -191,7 +201,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     props.environment = processor_environment(
         config,
         results.name(),
-        audit.name(),
+        decision_log.name(),
         alerts.arn(),
         input.name(),
     );
@@ -207,7 +217,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     // ListBucket (limited to the prefix) makes a missing upload a 404 NoSuchKey, not a 403.
     input.grant_list(&mut stack, role, &config.storage.input_prefix)?;
     results.grant_write_data(&mut stack, role)?;
-    audit.grant_append(&mut stack, role)?;
+    decision_log.grant_append(&mut stack, role)?;
     alerts.grant_publish(&mut stack, role)?;
     let mut rekognition: Vec<&str> = config
         .analysis
@@ -300,11 +310,11 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     api_props.log_retention_days = config.processor.log_retention_days;
     api_props.log_removal_policy = removal;
     api_props.environment = BTreeMap::from([
-        ("ARGUS_STAGE".to_owned(), Expr::str(&config.stage)),
-        ("ARGUS_RESULTS_TABLE".to_owned(), results.name()),
-        ("ARGUS_INPUT_BUCKET".to_owned(), input.name()),
+        (env::STAGE.to_owned(), Expr::str(&config.stage)),
+        (env::RESULTS_TABLE.to_owned(), results.name()),
+        (env::INPUT_BUCKET.to_owned(), input.name()),
         (
-            "ARGUS_INPUT_PREFIX".to_owned(),
+            env::INPUT_PREFIX.to_owned(),
             Expr::str(&config.storage.input_prefix),
         ),
     ]);
@@ -409,7 +419,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         (
             "AuditTableName",
             "Append-only audit records (face decisions)",
-            audit.name(),
+            decision_log.name(),
         ),
         ("AlertTopicArn", "Weapon alerts", alerts.arn()),
         ("OpsTopicArn", "Operational alarms", ops.arn()),
@@ -437,7 +447,7 @@ pub fn processor_environment_for(config: &StageConfig) -> BTreeMap<String, Expr>
     processor_environment(
         config,
         Expr::reference(RESULTS_TABLE_ID),
-        Expr::reference(AUDIT_TABLE_ID),
+        Expr::reference(DECISION_LOG_ID),
         Expr::reference(ALERT_TOPIC_ID),
         Expr::reference(INPUT_BUCKET_ID),
     )
@@ -447,7 +457,7 @@ pub fn processor_environment_for(config: &StageConfig) -> BTreeMap<String, Expr>
 fn processor_environment(
     config: &StageConfig,
     results: Expr,
-    audit: Expr,
+    decision_log: Expr,
     alerts: Expr,
     input: Expr,
 ) -> BTreeMap<String, Expr> {
@@ -458,45 +468,45 @@ fn processor_environment(
         .map(|f| f.as_str())
         .collect();
     let mut env = BTreeMap::from([
-        ("ARGUS_STAGE".to_owned(), Expr::str(&config.stage)),
-        ("ARGUS_RESULTS_TABLE".to_owned(), results),
-        ("ARGUS_AUDIT_TABLE".to_owned(), audit),
-        ("ARGUS_ALERT_TOPIC_ARN".to_owned(), alerts),
+        (env::STAGE.to_owned(), Expr::str(&config.stage)),
+        (env::RESULTS_TABLE.to_owned(), results),
+        (env::DECISION_LOG_TABLE.to_owned(), decision_log),
+        (env::ALERT_TOPIC_ARN.to_owned(), alerts),
         (
-            "ARGUS_INPUT_PREFIX".to_owned(),
+            env::INPUT_PREFIX.to_owned(),
             Expr::str(&config.storage.input_prefix),
         ),
-        ("ARGUS_FEATURES".to_owned(), Expr::str(features.join(","))),
+        (env::FEATURES.to_owned(), Expr::str(features.join(","))),
         (
-            "ARGUS_MIN_CONFIDENCE".to_owned(),
+            env::MIN_CONFIDENCE.to_owned(),
             Expr::str(config.analysis.min_confidence.to_string()),
         ),
         (
-            "ARGUS_MAX_LABELS".to_owned(),
+            env::MAX_LABELS.to_owned(),
             Expr::str(config.analysis.max_labels.to_string()),
         ),
         (
-            "ARGUS_TTL_HOURS".to_owned(),
+            env::TTL_HOURS.to_owned(),
             Expr::str(config.storage.ttl_hours.to_string()),
         ),
         (
-            "ARGUS_ALERT_LABELS".to_owned(),
+            env::ALERT_LABELS.to_owned(),
             Expr::str(config.alerts.labels.join(",")),
         ),
         (
-            "ARGUS_ALERT_THRESHOLD".to_owned(),
+            env::ALERT_THRESHOLD.to_owned(),
             Expr::str(config.alerts.threshold.to_string()),
         ),
         (
-            "ARGUS_IMAGE_CONCURRENCY".to_owned(),
+            env::IMAGE_CONCURRENCY.to_owned(),
             Expr::str(config.processor.image_concurrency.to_string()),
         ),
     ]);
     if let Some(reference) = &config.faces.reference_key {
-        env.insert("ARGUS_FACE_REFERENCE_BUCKET".into(), input);
-        env.insert("ARGUS_FACE_REFERENCE_KEY".into(), Expr::str(reference));
+        env.insert(env::FACE_REFERENCE_BUCKET.into(), input);
+        env.insert(env::FACE_REFERENCE_KEY.into(), Expr::str(reference));
         env.insert(
-            "ARGUS_FACE_SIMILARITY_THRESHOLD".into(),
+            env::FACE_SIMILARITY_THRESHOLD.into(),
             Expr::str(config.faces.similarity_threshold.to_string()),
         );
     }
@@ -512,7 +522,7 @@ mod tests {
     use std::collections::BTreeSet;
     use std::path::Path;
 
-    use argus_infra::template::{DeletionPolicy, Template};
+    use argus_cdk::template::{DeletionPolicy, Template};
     use serde_json::{Value, json};
 
     use super::*;

@@ -302,22 +302,22 @@ impl ResultsTable for FakeResults {
 }
 
 #[derive(Default)]
-struct FakeAudit {
-    events: Mutex<Vec<AuditEvent>>,
+struct FakeDecisionLog {
+    events: Mutex<Vec<DecisionEvent>>,
 }
 
 #[async_trait]
-impl AuditTable for FakeAudit {
-    async fn put_event(&self, event: &AuditEvent) -> Result<AuditOutcome, TableError> {
+impl DecisionLog for FakeDecisionLog {
+    async fn put_event(&self, event: &DecisionEvent) -> Result<DecisionLogOutcome, TableError> {
         let mut events = self.events.lock().unwrap();
         if events
             .iter()
             .any(|e| e.image_id == event.image_id && e.event_key == event.event_key)
         {
-            return Ok(AuditOutcome::AlreadyRecorded);
+            return Ok(DecisionLogOutcome::AlreadyRecorded);
         }
         events.push(event.clone());
-        Ok(AuditOutcome::Written)
+        Ok(DecisionLogOutcome::Written)
     }
 }
 
@@ -395,7 +395,7 @@ fn settings() -> Settings {
     Settings {
         stage: "beta".into(),
         results_table: "argus-beta-Results".into(),
-        audit_table: "argus-beta-Audit".into(),
+        decision_log_table: "argus-beta-Audit".into(),
         alert_topic_arn: "arn:aws:sns:eu-west-1:111111111111:alerts".into(),
         input_prefix: "incoming/".into(),
         features: Feature::ALL.to_vec(),
@@ -427,7 +427,7 @@ struct Harness {
     store: Arc<FakeStore>,
     rekognition: Arc<FakeRekognition>,
     results: Arc<FakeResults>,
-    audit: Arc<FakeAudit>,
+    decision_log: Arc<FakeDecisionLog>,
     topic: Arc<FakeTopic>,
     clock: Arc<FakeClock>,
 }
@@ -441,7 +441,7 @@ impl Harness {
         let store = Arc::new(FakeStore::default());
         let rekognition = Arc::new(FakeRekognition::default());
         let results = Arc::new(FakeResults::default());
-        let audit = Arc::new(FakeAudit::default());
+        let decision_log = Arc::new(FakeDecisionLog::default());
         let topic = Arc::new(FakeTopic::default());
         let clock = Arc::new(FakeClock(Mutex::new(start())));
         let deps = Deps {
@@ -449,7 +449,7 @@ impl Harness {
             objects: store.clone(),
             rekognition: rekognition.clone(),
             results: results.clone(),
-            audit: audit.clone(),
+            decision_log: decision_log.clone(),
             alerts: topic.clone(),
             clock: clock.clone(),
         };
@@ -458,7 +458,7 @@ impl Harness {
             store,
             rekognition,
             results,
-            audit,
+            decision_log,
             topic,
             clock,
         }
@@ -1037,11 +1037,11 @@ async fn a_pending_alert_of_a_live_run_is_left_to_it() {
 }
 
 #[tokio::test]
-async fn face_decisions_are_written_to_the_audit_table() {
+async fn face_decisions_are_written_to_the_decision_log() {
     let h = Harness::new();
     h.store.put("incoming/me.png", samples::png(100, 100));
     h.run(&[upload("incoming/me.png")]).await;
-    let events = h.audit.events.lock().unwrap().clone();
+    let events = h.decision_log.events.lock().unwrap().clone();
     assert_eq!(events.len(), 1);
     let e = &events[0];
     assert_eq!(e.image_id, id_of("incoming/me.png"));
@@ -1066,7 +1066,7 @@ async fn face_decisions_are_written_to_the_audit_table() {
         Some(Decision::Unauthorized)
     );
     assert_eq!(
-        stranger.audit.events.lock().unwrap()[0].decision,
+        stranger.decision_log.events.lock().unwrap()[0].decision,
         "UNAUTHORIZED"
     );
 }
@@ -1082,7 +1082,7 @@ async fn no_face_means_no_comparison_and_no_decision() {
     let r = h.results.only_record();
     assert_eq!(r.decision, None);
     assert_eq!(r.faces.unwrap().count, 0);
-    assert!(h.audit.events.lock().unwrap().is_empty());
+    assert!(h.decision_log.events.lock().unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use argus_infra::assembly::{Assembly, TemplateFormat};
+use argus_cdk::assembly::{Assembly, TemplateFormat};
 use argus_stacks::app::{self, Selection};
 
 /// The repository root.
@@ -20,7 +20,7 @@ pub fn config_dir() -> PathBuf {
 }
 
 /// Synthesizes every stack into `out`.
-pub fn synth_all(out: &Path) -> argus_infra::assembly::Written {
+pub fn synth_all(out: &Path) -> argus_cdk::assembly::Written {
     let stacks = app::synth(&config_dir(), &Selection::All).unwrap();
     Assembly { stacks }
         .write(out, TemplateFormat::Json)
@@ -39,88 +39,4 @@ pub fn lint_bin(tool: &str) -> PathBuf {
         bin.display()
     );
     bin
-}
-
-/// A free TCP port on 127.0.0.1, outside the kernel's ephemeral range and never handed out
-/// twice (see [`argus_local::process::free_port`]).
-pub fn free_port() -> u16 {
-    argus_local::process::free_port().unwrap()
-}
-
-/// Starts MiniStack (the twin's emulator, from `.venv/twin`) on a free loopback port; it is
-/// stopped by PID when the handle drops.
-pub fn start_twin() -> argus_local::ministack::MiniStack {
-    let python = root().join(argus_local::ministack::VENV_PYTHON);
-    assert!(
-        python.exists(),
-        "{} is missing: run `make twin-tools` (make test does)",
-        python.display()
-    );
-    argus_local::ministack::MiniStack::start(argus_local::ministack::MiniStackOptions::new(
-        python,
-        free_port(),
-    ))
-    .unwrap()
-}
-
-/// `argus` with the environment of the twin at `endpoint` (test credentials, the stage's Region).
-pub fn argus_on(endpoint: &str) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_argus"));
-    command
-        .current_dir(root())
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    command
-}
-
-/// A copy of the shipped stage configs that a test may edit.
-pub fn config_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(config_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
-    }
-    dir
-}
-
-/// Builds the local stage's bundles (processor and api) once per test binary with `argus bundle`
-/// (cargo-lambda, release) and returns the folder holding the zips; callers copy them into their
-/// own assembly folder with [`copy_bundles`].
-pub fn bundles() -> &'static Path {
-    static BUNDLES: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    BUNDLES.get_or_init(|| {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("argus-bundle");
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
-            .current_dir(root())
-            .args(["bundle", "--stage", "local", "--out"])
-            .arg(&out)
-            .status()
-            .unwrap();
-        assert!(
-            status.success(),
-            "argus bundle failed: is cargo-lambda installed (`make bundle-tools`)?"
-        );
-        out.join("assets")
-    })
-}
-
-/// The processor's zip among [`bundles`].
-pub fn processor_bundle() -> PathBuf {
-    bundles().join("processor-x86_64.zip")
-}
-
-/// Copies every bundle into `<out>/assets/`, where `argus deploy` looks for them.
-pub fn copy_bundles(out: &Path) {
-    let assets = out.join("assets");
-    std::fs::create_dir_all(&assets).unwrap();
-    for entry in std::fs::read_dir(bundles()).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, assets.join(path.file_name().unwrap())).unwrap();
-    }
 }

@@ -1,0 +1,10 @@
+//! `argus` tests that need no deployed stack: the CLI's errors and exit codes, and `argus audit`
+//! (recorded CloudTrail data, and one run against a bare MiniStack). One test binary (one link).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod audit;
+mod cli;

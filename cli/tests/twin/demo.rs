@@ -1,0 +1,192 @@
+//! `make demo`'s flow end to end (`argus demo`): twin up, bundle, bootstrap, deploy, upload every
+//! sample, wait for every record; the printed table and the result files are checked against the
+//! fixtures and the SHA-256 that `sha256sum` gives. The twin is stopped afterwards and no process
+//! of it is left.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+fn sha256sum(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Fixtures by image file name.
+fn fixtures() -> BTreeMap<String, Value> {
+    std::fs::read_dir(crate::common::root().join("samples/fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            (v["image"].as_str().unwrap().to_owned(), v)
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
+    // Built once per test binary; the demo's own bundle step then finds the build up to date.
+    assert!(crate::common::bundles().exists());
+    let config = crate::common::config_copy();
+    let rekognition_port = crate::common::free_port();
+    let local = config.path().join("local.toml");
+    let text = std::fs::read_to_string(&local).unwrap();
+    std::fs::write(
+        &local,
+        text.replace(
+            "http://127.0.0.1:4599",
+            &format!("http://127.0.0.1:{rekognition_port}"),
+        ),
+    )
+    .unwrap();
+    let (state, out, results) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let ministack_port = crate::common::free_port().to_string();
+
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
+        .current_dir(crate::common::root())
+        .args([
+            "demo",
+            "--wait",
+            "240",
+            "--ministack-port",
+            &ministack_port,
+            "--state-dir",
+        ])
+        .arg(state.path())
+        .arg("--results")
+        .arg(results.path())
+        .arg("--config-dir")
+        .arg(config.path())
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let recorded: Value =
+        serde_json::from_str(&std::fs::read_to_string(state.path().join("twin.json")).unwrap())
+            .unwrap();
+    let down = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
+        .current_dir(crate::common::root())
+        .args(["local", "down", "--state-dir"])
+        .arg(state.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(down.status.success());
+    for component in ["ministack", "rekognition"] {
+        let pid = recorded[component]["pid"].as_u64().unwrap();
+        assert!(
+            !argus_twin::process::is_alive(pid as u32),
+            "{component} (pid {pid}) is still running"
+        );
+    }
+
+    let table_start = stdout.find("IMAGE ").expect("the table is printed");
+    let table: Vec<&str> = stdout[table_start..]
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    let fixtures = fixtures();
+    let samples = std::fs::read_dir(crate::common::root().join("samples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "png" || x == "jpg"))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        table.len(),
+        samples.len() + 1,
+        "one row per sample:\n{}",
+        table.join("\n")
+    );
+    for path in &samples {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let row = table
+            .iter()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row for {name}"));
+        let sha = sha256sum(path);
+        assert!(row.contains("PROCESSED"), "{row}");
+        assert!(row.contains(&sha[..12]), "{row} lacks {}", &sha[..12]);
+        let fixture = &fixtures[name];
+        let mut labels: Vec<&Value> = fixture["labels"].as_array().unwrap().iter().collect();
+        labels.sort_by(|a, b| {
+            b["Confidence"]
+                .as_f64()
+                .partial_cmp(&a["Confidence"].as_f64())
+                .unwrap()
+        });
+        if let Some(top) = labels.first() {
+            assert!(
+                row.contains(top["Name"].as_str().unwrap()),
+                "{row} lacks {}",
+                top["Name"]
+            );
+        }
+        let faces = fixture["faces"].as_array().map_or(0, Vec::len);
+        let cells: Vec<&str> = row
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert!(
+            cells.contains(&faces.to_string().as_str()),
+            "{row}: {faces} faces"
+        );
+        // The result file holds the full record.
+        let file = std::fs::read_dir(results.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(&format!(
+                        "{}_labels_",
+                        path.file_stem().unwrap().to_str().unwrap()
+                    ))
+            })
+            .unwrap_or_else(|| panic!("no result file for {name}"));
+        let record: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(record["sha256"], sha);
+        assert_eq!(record["status"], "PROCESSED");
+        assert_eq!(record["stage"], "local");
+        assert!(record["expires_at"].as_i64().unwrap() > 1_700_000_000);
+    }
+    let knife = table.iter().find(|l| l.starts_with("knife.png")).unwrap();
+    assert!(
+        knife.contains("YES: ") && knife.contains("Knife"),
+        "{knife}"
+    );
+    let astronaut = table
+        .iter()
+        .find(|l| l.starts_with("astronaut.png"))
+        .unwrap();
+    assert!(astronaut.contains("AUTHORIZED"), "{astronaut}");
+    let text_row = table.iter().find(|l| l.starts_with("text.png")).unwrap();
+    let first_line = fixtures["text.png"]["text_lines"][0]["DetectedText"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text_row.contains(first_line),
+        "{text_row} lacks the OCR text `{first_line}`"
+    );
+    assert!(stdout.contains("make demo-down"));
+}

@@ -1,0 +1,223 @@
+//! Lambda bundles: build a binary with cargo-lambda for `provided.al2023`, then package it as a
+//! deterministic zip that holds only `bootstrap` (mode 0755, fixed timestamp), named by its
+//! SHA-256.
+//!
+//! cargo-lambda's own `--output-format zip` stores the build time, so its zips differ on every
+//! build; this module writes the zip itself with the `zip` crate instead.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipWriter};
+
+use super::ToolkitError;
+
+/// The newest glibc that Amazon Linux 2023 (`provided.al2023`) provides.
+pub const AL2023_GLIBC: (u32, u32) = (2, 34);
+
+/// What to build.
+#[derive(Clone, Debug)]
+pub struct BundleRequest {
+    /// The workspace root (where `cargo lambda build` runs).
+    pub workspace: PathBuf,
+    /// The cargo package, e.g. `argus-runtime`.
+    pub package: String,
+    /// The binary, e.g. `processor`.
+    pub binary: String,
+    /// `x86_64` or `arm64`.
+    pub architecture: String,
+    /// Where the zip is written.
+    pub out_dir: PathBuf,
+    /// Extra folders put first on `PATH` (the virtualenv holding cargo-lambda and ziglang).
+    pub tool_paths: Vec<PathBuf>,
+}
+
+/// A packaged bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bundle {
+    /// The zip file.
+    pub zip_path: PathBuf,
+    /// Lowercase hex SHA-256 of the zip's bytes.
+    pub sha256: String,
+    /// The zip's size in bytes.
+    pub size: u64,
+    /// The newest glibc version the binary needs, if it links glibc.
+    pub glibc: Option<(u32, u32)>,
+}
+
+impl Bundle {
+    /// The content-addressed object key: `<sha256>.zip`.
+    pub fn key(&self) -> String {
+        format!("{}.zip", self.sha256)
+    }
+}
+
+/// Builds the binary with `cargo lambda build --release` and packages it.
+///
+/// # Errors
+/// [`ToolkitError::Bundle`] when cargo-lambda is missing or the build fails, or the binary needs
+/// a glibc newer than Amazon Linux 2023's; [`ToolkitError::Io`] when the zip cannot be written.
+pub fn build(request: &BundleRequest) -> Result<Bundle, ToolkitError> {
+    let arch_flag = match request.architecture.as_str() {
+        "x86_64" => "--x86-64",
+        "arm64" => "--arm64",
+        other => {
+            return Err(ToolkitError::Bundle(format!(
+                "unknown architecture `{other}` (x86_64 or arm64)"
+            )));
+        }
+    };
+    let mut path = request.tool_paths.clone();
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(path).map_err(|e| ToolkitError::Bundle(e.to_string()))?;
+    let lambda_dir = request.workspace.join("target").join("lambda");
+    let status = Command::new("cargo")
+        .args([
+            "lambda",
+            "build",
+            "--release",
+            arch_flag,
+            "--package",
+            &request.package,
+            "--bin",
+            &request.binary,
+        ])
+        .arg("--lambda-dir")
+        .arg(&lambda_dir)
+        .current_dir(&request.workspace)
+        .env("PATH", path)
+        .status()
+        .map_err(|e| ToolkitError::Bundle(format!("cannot run `cargo lambda`: {e}")))?;
+    if !status.success() {
+        return Err(ToolkitError::Bundle(format!(
+            "`cargo lambda build` for {}/{} ({}) failed with {status}; is cargo-lambda installed (`make bundle-tools`)?",
+            request.package, request.binary, request.architecture
+        )));
+    }
+    let binary = lambda_dir.join(&request.binary).join("bootstrap");
+    let zip_path = request
+        .out_dir
+        .join(format!("{}-{}.zip", request.binary, request.architecture));
+    package(&binary, &zip_path)
+}
+
+/// Packages an existing `bootstrap` binary as a deterministic zip at `zip_path`.
+///
+/// # Errors
+/// [`ToolkitError::Io`]; [`ToolkitError::Bundle`] when the binary needs a glibc newer than
+/// [`AL2023_GLIBC`].
+pub fn package(binary: &Path, zip_path: &Path) -> Result<Bundle, ToolkitError> {
+    let bytes = std::fs::read(binary).map_err(|e| ToolkitError::io(binary, e))?;
+    let glibc = glibc_requirement(&bytes)?;
+    if let Some(needed) = glibc.filter(|v| *v > AL2023_GLIBC) {
+        return Err(ToolkitError::Bundle(format!(
+            "{} needs glibc {}.{}, newer than Amazon Linux 2023's {}.{}",
+            binary.display(),
+            needed.0,
+            needed.1,
+            AL2023_GLIBC.0,
+            AL2023_GLIBC.1
+        )));
+    }
+    let zip = zip_bootstrap(&bytes)?;
+    if let Some(dir) = zip_path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| ToolkitError::io(dir, e))?;
+    }
+    std::fs::write(zip_path, &zip).map_err(|e| ToolkitError::io(zip_path, e))?;
+    Ok(Bundle {
+        zip_path: zip_path.to_path_buf(),
+        sha256: argus_cdk::assembly::sha256_hex(&zip),
+        size: zip.len() as u64,
+        glibc,
+    })
+}
+
+/// A zip holding one entry, `bootstrap`, with mode 0755 and the zip epoch (1980-01-01) as its
+/// time: the same bytes in, the same zip out.
+///
+/// # Errors
+/// [`ToolkitError::Bundle`] if the zip cannot be written.
+pub fn zip_bootstrap(binary: &[u8]) -> Result<Vec<u8>, ToolkitError> {
+    let fail =
+        |e: &dyn std::fmt::Display| ToolkitError::Bundle(format!("cannot write the zip: {e}"));
+    let mut writer = ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .unix_permissions(0o755)
+        .last_modified_time(DateTime::default());
+    writer
+        .start_file("bootstrap", options)
+        .map_err(|e| fail(&e))?;
+    writer.write_all(binary).map_err(|e| fail(&e))?;
+    let cursor = writer.finish().map_err(|e| fail(&e))?;
+    Ok(cursor.into_inner())
+}
+
+/// The newest `GLIBC_2.x` symbol version an ELF binary requires (from its dynamic string table),
+/// or `None` for a static binary.
+///
+/// # Errors
+/// [`ToolkitError::Bundle`] when the bytes are not an ELF file.
+pub fn glibc_requirement(binary: &[u8]) -> Result<Option<(u32, u32)>, ToolkitError> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(binary)
+        .map_err(|e| ToolkitError::Bundle(format!("not an ELF binary: {e}")))?;
+    let Some(dynstr) = file.section_by_name(".dynstr") else {
+        return Ok(None);
+    };
+    let data = dynstr
+        .data()
+        .map_err(|e| ToolkitError::Bundle(format!("unreadable .dynstr: {e}")))?;
+    Ok(data
+        .split(|b| *b == 0)
+        .filter_map(|s| std::str::from_utf8(s).ok()?.strip_prefix("GLIBC_"))
+        .filter_map(|v| {
+            let mut parts = v.split('.');
+            let major = parts.next()?.parse().ok()?;
+            let minor = parts.next().map_or(Some(0), |m| m.parse().ok())?;
+            Some((major, minor))
+        })
+        .max())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn the_zip_holds_only_an_executable_bootstrap_and_is_deterministic() {
+        let first = zip_bootstrap(b"#!binary").unwrap();
+        let second = zip_bootstrap(b"#!binary").unwrap();
+        assert_eq!(first, second);
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(first)).unwrap();
+        assert_eq!(archive.len(), 1);
+        let mut entry = archive.by_index(0).unwrap();
+        assert_eq!(entry.name().unwrap(), "bootstrap");
+        assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
+        assert_eq!(entry.last_modified(), Some(DateTime::default()));
+        let mut body = Vec::new();
+        entry.read_to_end(&mut body).unwrap();
+        assert_eq!(body, b"#!binary");
+    }
+
+    #[test]
+    fn different_binaries_give_different_zips() {
+        assert_ne!(zip_bootstrap(b"a").unwrap(), zip_bootstrap(b"b").unwrap());
+    }
+
+    #[test]
+    fn glibc_requirement_reads_the_versions_a_binary_needs() {
+        // The test binary itself is a dynamically linked glibc program.
+        let me = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+        let (major, minor) = glibc_requirement(&me).unwrap().unwrap();
+        assert_eq!(major, 2);
+        assert!(minor >= 2);
+        assert!(glibc_requirement(b"not an elf").is_err());
+    }
+}

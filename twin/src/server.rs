@@ -1,0 +1,586 @@
+//! The HTTP server: the Rekognition endpoint (AWS JSON 1.1) and the admin routes, bound to
+//! 127.0.0.1 only.
+//!
+//! Routes:
+//! - `POST /` with `X-Amz-Target: RekognitionService.<Operation>` and
+//!   `Content-Type: application/x-amz-json-1.1`: DetectLabels, DetectText, DetectFaces,
+//!   CompareFaces, DetectModerationLabels
+//!   (<https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html>). Answers carry
+//!   `x-amzn-RequestId`; errors are described in [`crate::error`].
+//! - `GET /_argus/health`: `{"status": "ok", "service": "argus-twin", "version", "fixtures"}`.
+//! - `GET /_argus/faults` / `POST /_argus/faults` (a [`FaultsUpdate`]) / `DELETE /_argus/faults`
+//!   (reset): the [`Faults`] in force.
+//! - `GET /_argus/calls` (a [`CallLog`]) / `DELETE /_argus/calls` (reset).
+//!
+//! Use [`serve`] in-process (port 0 picks a free port) or the `argus-twin` binary.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::error::{AMZ_JSON_1_1, ApiError, ErrorCode};
+use crate::faults::{CallLog, Faults, FaultsUpdate, Operation};
+use crate::fixtures::{Fixture, FixtureError, FixtureStore};
+use crate::inspect::{ImageFacts, inspect_with_sha256, sha256_hex};
+use crate::model::{
+    CompareFacesRequest, DetectFacesRequest, DetectLabelsRequest, DetectModerationLabelsRequest,
+    DetectTextRequest, Image,
+};
+use crate::ops;
+use crate::source::{MAX_IMAGE_BYTES, S3Settings, image_bytes};
+
+/// The health route: 200 with `{"status": "ok", …}` while the server runs.
+pub const HEALTH_PATH: &str = "/_argus/health";
+
+/// Port of the `argus-twin` binary when `--port` is not given.
+pub const DEFAULT_PORT: u16 = 4599;
+
+/// The project's fixtures folder (`samples/fixtures` of the workspace this crate was built in).
+pub const DEFAULT_FIXTURES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/fixtures");
+
+/// Largest request body read, in bytes (two base64 images of 5 MiB plus JSON fit).
+pub const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Decoded-image facts kept by SHA-256, so repeated calls on one image decode it once.
+const FACTS_CACHE_ENTRIES: usize = 256;
+
+/// How long [`ServerHandle::shutdown`] waits for open connections before aborting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How to run argus-twin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Must be 127.0.0.1: argus-twin never listens on other interfaces.
+    pub host: IpAddr,
+    /// TCP port; 0 picks a free one (read it from [`ServerHandle::port`]).
+    pub port: u16,
+    /// Folder of `<sha256>.json` fixtures; `None`: no fixtures (every answer empty).
+    pub fixtures_dir: Option<PathBuf>,
+    /// Where `Image.S3Object` is read from; `None`: S3Object requests are refused.
+    pub s3: Option<S3Settings>,
+    /// Faults in force at start.
+    pub faults: Faults,
+}
+
+impl Default for Config {
+    /// 127.0.0.1, a free port, the project's fixtures, no S3, no faults.
+    fn default() -> Self {
+        Config {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            fixtures_dir: Some(PathBuf::from(DEFAULT_FIXTURES_DIR)),
+            s3: None,
+            faults: Faults::default(),
+        }
+    }
+}
+
+/// Why the server could not start or stop cleanly.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The host is not 127.0.0.1.
+    #[error(
+        "argus-twin binds to 127.0.0.1 only (a test double must not be reachable from the \
+         network); refusing to bind to {0}"
+    )]
+    NonLoopbackBind(IpAddr),
+    /// The port is taken.
+    #[error(
+        "port {port} on 127.0.0.1 is already in use; pick another with --port (0: any free port)"
+    )]
+    PortInUse {
+        /// The port.
+        port: u16,
+    },
+    /// Binding failed for another reason.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The fixtures could not be loaded.
+    #[error(transparent)]
+    Fixtures(#[from] FixtureError),
+    /// The server task failed.
+    #[error("argus-twin server failed: {0}")]
+    Server(String),
+}
+
+struct AppState {
+    fixtures: RwLock<FixtureStore>,
+    s3: Option<aws_sdk_s3::Client>,
+    faults: Mutex<Faults>,
+    calls: Mutex<CallLog>,
+    facts: Mutex<HashMap<String, Arc<ImageFacts>>>,
+    next_request: AtomicU64,
+    instance: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AppState {
+    fn request_id(&self) -> String {
+        let n = self.next_request.fetch_add(1, Ordering::Relaxed);
+        // UUID-shaped, unique per process run: instance (start time) + sequence number.
+        let a = self.instance;
+        format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            (a >> 32) as u32,
+            (a >> 16) as u16,
+            (a & 0xfff) as u16,
+            ((n >> 48) & 0xfff) as u16,
+            n & 0xffff_ffff_ffff
+        )
+    }
+
+    fn fixture(&self, sha256: &str, op: Operation) -> Option<Arc<Fixture>> {
+        let found = self
+            .fixtures
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(sha256);
+        if found.is_none() {
+            tracing::info!(
+                operation = op.name(),
+                sha256,
+                "no fixture for this image (samples/fixtures/{sha256}.json): answering with an empty result"
+            );
+        }
+        found
+    }
+
+    /// Reads, hashes and inspects an image, recording its SHA-256 in `seen`.
+    async fn load(
+        &self,
+        image: &Image,
+        seen: &mut Vec<String>,
+    ) -> Result<Arc<ImageFacts>, ApiError> {
+        let bytes = image_bytes(image, self.s3.as_ref()).await?;
+        let (bytes, sha256) = tokio::task::spawn_blocking(move || {
+            let sha = sha256_hex(&bytes);
+            (bytes, sha)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("hashing task failed: {e}")))?;
+        seen.push(sha256.clone());
+        if let Some(facts) = lock(&self.facts).get(&sha256) {
+            return Ok(facts.clone());
+        }
+        let facts = tokio::task::spawn_blocking(move || inspect_with_sha256(&bytes, sha256))
+            .await
+            .map_err(|e| ApiError::internal(format!("decoding task failed: {e}")))??;
+        let facts = Arc::new(facts);
+        let mut cache = lock(&self.facts);
+        if cache.len() >= FACTS_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(facts.sha256.clone(), facts.clone());
+        Ok(facts)
+    }
+
+    async fn call(
+        &self,
+        op: Operation,
+        headers: &HeaderMap,
+        body: Body,
+        seen: &mut Vec<String>,
+    ) -> Result<String, ApiError> {
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        if declared.is_some_and(|l| l > MAX_REQUEST_BODY_BYTES) {
+            return Err(body_too_large());
+        }
+        let body = axum::body::to_bytes(body, MAX_REQUEST_BODY_BYTES)
+            .await
+            .map_err(|_| body_too_large())?;
+
+        let (latency, fault) = lock(&self.faults).decide(op);
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        if let Some(err) = fault {
+            return Err(err);
+        }
+
+        match op {
+            Operation::DetectLabels => {
+                let req: DetectLabelsRequest = parse(&body)?;
+                let params = ops::labels_params(&req)?;
+                let facts = self.load(required(&req.image, "Image")?, seen).await?;
+                let fixture = self.fixture(&facts.sha256, op);
+                to_json(&ops::detect_labels(&params, fixture.as_deref(), &facts))
+            }
+            Operation::DetectText => {
+                let req: DetectTextRequest = parse(&body)?;
+                let params = ops::text_params(&req)?;
+                let facts = self.load(required(&req.image, "Image")?, seen).await?;
+                let fixture = self.fixture(&facts.sha256, op);
+                to_json(&ops::detect_text(&params, fixture.as_deref()))
+            }
+            Operation::DetectFaces => {
+                let req: DetectFacesRequest = parse(&body)?;
+                let attrs = ops::face_attributes(&req)?;
+                let facts = self.load(required(&req.image, "Image")?, seen).await?;
+                let fixture = self.fixture(&facts.sha256, op);
+                to_json(&ops::detect_faces(&attrs, fixture.as_deref()))
+            }
+            Operation::CompareFaces => {
+                let req: CompareFacesRequest = parse(&body)?;
+                let threshold = ops::similarity_threshold(&req)?;
+                let source_image = required(&req.source_image, "SourceImage")?;
+                let target_image = required(&req.target_image, "TargetImage")?;
+                let source = self.load(source_image, seen).await?;
+                let target = self.load(target_image, seen).await?;
+                let source_fixture = self.fixture(&source.sha256, op);
+                let target_fixture = self.fixture(&target.sha256, op);
+                to_json(&ops::compare_faces(
+                    threshold,
+                    (&source, source_fixture.as_deref()),
+                    (&target, target_fixture.as_deref()),
+                )?)
+            }
+            Operation::DetectModerationLabels => {
+                let req: DetectModerationLabelsRequest = parse(&body)?;
+                let min_confidence = ops::moderation_min_confidence(&req)?;
+                let facts = self.load(required(&req.image, "Image")?, seen).await?;
+                let fixture = self.fixture(&facts.sha256, op);
+                to_json(&ops::detect_moderation_labels(
+                    min_confidence,
+                    fixture.as_deref(),
+                ))
+            }
+        }
+    }
+}
+
+fn body_too_large() -> ApiError {
+    ApiError::image_too_large(format!(
+        "Image size is too large: the request body is over {MAX_REQUEST_BODY_BYTES} bytes \
+         (Image.Bytes may hold at most {MAX_IMAGE_BYTES} bytes)"
+    ))
+}
+
+fn required<'a>(image: &'a Option<Image>, name: &str) -> Result<&'a Image, ApiError> {
+    image.as_ref().ok_or_else(|| {
+        ApiError::invalid_parameter(format!(
+            "Request has invalid parameters: {name} is required"
+        ))
+    })
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    let body: &[u8] = if body.is_empty() { b"{}" } else { body };
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            ErrorCode::SerializationException,
+            format!("The request body is not valid JSON for this operation: {e}"),
+        )
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value)
+        .map_err(|e| ApiError::internal(format!("cannot serialize the answer: {e}")))
+}
+
+fn with_request_id(mut response: Response, request_id: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert("x-amzn-RequestId", v);
+    }
+    response
+}
+
+async fn rekognition(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let request_id = state.request_id();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(op) = Operation::from_target(target) else {
+        let err = ApiError::new(
+            ErrorCode::UnknownOperationException,
+            format!(
+                "argus-twin serves RekognitionService.{{DetectLabels,DetectText,DetectFaces,\
+                 CompareFaces,DetectModerationLabels}}; X-Amz-Target was {target:?}"
+            ),
+        );
+        return with_request_id(err.into_response(), &request_id);
+    };
+    let mut seen = Vec::new();
+    let result = state.call(op, &headers, body, &mut seen).await;
+    let (response, outcome, status) = match result {
+        Ok(json) => (
+            ([(header::CONTENT_TYPE, AMZ_JSON_1_1)], json).into_response(),
+            "OK".to_owned(),
+            StatusCode::OK,
+        ),
+        Err(err) => {
+            let outcome = err.code.as_str().to_owned();
+            let status = err.code.status();
+            tracing::info!(operation = op.name(), code = %err.code, message = %err.message, "error answer");
+            (err.into_response(), outcome, status)
+        }
+    };
+    tracing::debug!(operation = op.name(), outcome = %outcome, images = ?seen, %request_id, "call");
+    lock(&state.calls).record(op, seen, &outcome, status.as_u16());
+    with_request_id(response, &request_id)
+}
+
+fn admin_json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_string(value) {
+        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    let fixtures = state
+        .fixtures
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .len();
+    admin_json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "status": "ok",
+            "service": "argus-twin",
+            "version": env!("CARGO_PKG_VERSION"),
+            "fixtures": fixtures,
+            "s3": state.s3.is_some(),
+        }),
+    )
+}
+
+async fn get_faults(State(state): State<Arc<AppState>>) -> Response {
+    let faults = lock(&state.faults).clone();
+    admin_json(StatusCode::OK, &faults)
+}
+
+async fn post_faults(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    match serde_json::from_slice::<FaultsUpdate>(&body) {
+        Ok(update) => {
+            let faults = {
+                let mut faults = lock(&state.faults);
+                faults.apply(update);
+                faults.clone()
+            };
+            tracing::info!(?faults, "faults updated");
+            admin_json(StatusCode::OK, &faults)
+        }
+        Err(e) => admin_json(
+            StatusCode::BAD_REQUEST,
+            &serde_json::json!({ "error": format!("invalid faults update: {e}") }),
+        ),
+    }
+}
+
+async fn delete_faults(State(state): State<Arc<AppState>>) -> Response {
+    *lock(&state.faults) = Faults::default();
+    admin_json(StatusCode::OK, &Faults::default())
+}
+
+async fn get_calls(State(state): State<Arc<AppState>>) -> Response {
+    let calls = lock(&state.calls).clone();
+    admin_json(StatusCode::OK, &calls)
+}
+
+async fn delete_calls(State(state): State<Arc<AppState>>) -> Response {
+    *lock(&state.calls) = CallLog::default();
+    admin_json(StatusCode::OK, &CallLog::default())
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", post(rekognition))
+        .route(HEALTH_PATH, get(health))
+        .route(
+            "/_argus/faults",
+            get(get_faults).post(post_faults).delete(delete_faults),
+        )
+        .route("/_argus/calls", get(get_calls).delete(delete_calls))
+        .with_state(state)
+}
+
+/// A running argus-twin. Dropping it stops the server (without waiting); prefer
+/// [`ServerHandle::shutdown`].
+pub struct ServerHandle {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl std::fmt::Debug for ServerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerHandle")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerHandle {
+    /// The bound address (127.0.0.1 and the port).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `http://127.0.0.1:<port>`: the value for `AWS_ENDPOINT_URL_REKOGNITION` or the SDK's
+    /// `endpoint_url`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        lock(&self.state.faults).clone()
+    }
+
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: Faults) {
+        *lock(&self.state.faults) = faults;
+    }
+
+    /// A copy of the call log.
+    pub fn calls(&self) -> CallLog {
+        lock(&self.state.calls).clone()
+    }
+
+    /// Empties the call log.
+    pub fn reset_calls(&self) {
+        *lock(&self.state.calls) = CallLog::default();
+    }
+
+    /// Adds or replaces the fixture of the image with this SHA-256 (lowercase hex).
+    ///
+    /// Errors: the problem when the key or a value is invalid.
+    pub fn insert_fixture(&self, sha256: &str, fixture: Fixture) -> Result<(), String> {
+        self.state
+            .fixtures
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(sha256, fixture)
+    }
+
+    /// Stops accepting connections, lets open ones finish (up to 10 s, then aborts them) and
+    /// waits for the server task.
+    ///
+    /// Errors: [`ServeError::Server`] when the server task failed.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let Some(mut task) = self.task.take() else {
+            return Ok(());
+        };
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(ServeError::Server(e.to_string())),
+            Ok(Err(e)) => Err(ServeError::Server(e.to_string())),
+            Err(_) => {
+                task.abort();
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts argus-twin on `config.host:config.port` in the current tokio runtime and returns
+/// once it is listening.
+///
+/// Errors: [`ServeError::NonLoopbackBind`] unless the host is 127.0.0.1;
+/// [`ServeError::PortInUse`] / [`ServeError::Bind`]; [`ServeError::Fixtures`] when a fixture
+/// file is invalid.
+pub async fn serve(config: Config) -> Result<ServerHandle, ServeError> {
+    if config.host != IpAddr::V4(Ipv4Addr::LOCALHOST) {
+        return Err(ServeError::NonLoopbackBind(config.host));
+    }
+    let fixtures = match &config.fixtures_dir {
+        Some(dir) => FixtureStore::load(dir)?,
+        None => FixtureStore::empty(),
+    };
+    let addr = SocketAddr::new(config.host, config.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AddrInUse {
+                ServeError::PortInUse { port: config.port }
+            } else {
+                ServeError::Bind { addr, source }
+            }
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let instance = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or_default();
+    let fixture_count = fixtures.len();
+    let state = Arc::new(AppState {
+        fixtures: RwLock::new(fixtures),
+        s3: config.s3.as_ref().map(S3Settings::client),
+        faults: Mutex::new(config.faults.clone()),
+        calls: Mutex::new(CallLog::default()),
+        facts: Mutex::new(HashMap::new()),
+        next_request: AtomicU64::new(1),
+        instance,
+    });
+    let app = router(state.clone());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tracing::info!(
+        %addr,
+        fixtures = fixture_count,
+        s3 = config.s3.as_ref().map(|s| s.endpoint_url.as_str()).unwrap_or("none"),
+        "argus-twin listening"
+    );
+    Ok(ServerHandle {
+        addr,
+        state,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
