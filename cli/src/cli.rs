@@ -283,6 +283,23 @@ impl From<argus_stacks::config::ConfigError> for Failure {
     }
 }
 
+impl From<crate::ops::audit_trail::AuditError> for Failure {
+    fn from(error: crate::ops::audit_trail::AuditError) -> Self {
+        use crate::ops::audit_trail::AuditError;
+        match error {
+            AuditError::Aws(error) => Failure::from(error),
+            AuditError::Read { .. } => Failure::new(3, error.to_string()),
+            _ => Failure::new(1, error.to_string()),
+        }
+    }
+}
+
+impl From<argus_twin::lifecycle::TwinError> for Failure {
+    fn from(error: argus_twin::lifecycle::TwinError) -> Self {
+        Failure::new(1, error.to_string())
+    }
+}
+
 impl From<ToolkitError> for Failure {
     fn from(error: ToolkitError) -> Self {
         let code = match &error {
@@ -299,7 +316,7 @@ impl From<ToolkitError> for Failure {
 /// # Errors
 /// [`Failure`] with the message to print and the exit code.
 pub fn run(cli: Cli) -> Result<(), Failure> {
-    let context = commands::Context {
+    let context = crate::ops::Context {
         config_dir: cli.config_dir,
         out: cli.out,
         aws: None,
@@ -307,13 +324,13 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Synth(args) => commands::synth::run(&context, &args),
         Command::Bundle(args) => commands::bundle::run(&context, &args),
-        Command::Bootstrap(args) => commands::block_on(commands::bootstrap::run(&context, &args)),
-        Command::Deploy(args) => commands::block_on(commands::deploy::run(&context, &args)),
-        Command::Diff(args) => commands::block_on(commands::diff::run(&context, &args)),
-        Command::Destroy(args) => commands::block_on(commands::destroy::run(&context, &args)),
+        Command::Bootstrap(args) => crate::ops::block_on(commands::bootstrap::run(&context, &args)),
+        Command::Deploy(args) => crate::ops::block_on(commands::deploy::run(&context, &args)),
+        Command::Diff(args) => crate::ops::block_on(commands::diff::run(&context, &args)),
+        Command::Destroy(args) => crate::ops::block_on(commands::destroy::run(&context, &args)),
         Command::Local(args) => commands::local::run(&context, &args),
         Command::Demo(args) => commands::demo::run(&context, &args),
         Command::Analyze(args) => commands::analyze::run(&context, &args),
-        Command::Audit(args) => commands::block_on(commands::audit::run(&context, &args)),
+        Command::Audit(args) => crate::ops::block_on(commands::audit::run(&context, &args)),
     }
 }

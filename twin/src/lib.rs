@@ -1,4 +1,5 @@
-//! argus-twin: the local twin's Amazon Rekognition endpoint.
+//! argus-twin: the local twin — its Amazon Rekognition endpoint, the MiniStack launcher, and the
+//! twin's lifecycle and state.
 //!
 //! A Rekognition-compatible HTTP server speaking the AWS JSON 1.1 protocol
 //! (`X-Amz-Target: RekognitionService.<Operation>`) for DetectLabels, DetectText,
@@ -13,7 +14,8 @@
 //!   filtered like the service does ([`ops`]);
 //! - injects faults and logs calls for tests ([`faults`], admin routes in [`server`]).
 //!
-//! [`ministack`] and [`process`] start and stop MiniStack (the rest of the twin) by PID.
+//! [`ministack`] and [`process`] start and stop MiniStack (the rest of the twin) by PID;
+//! [`lifecycle`] is the whole twin's `up`, `down` and `status` with its state file.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), argus_twin::server::ServeError> {
@@ -30,6 +32,7 @@ pub mod error;
 pub mod faults;
 pub mod fixtures;
 pub mod inspect;
+pub mod lifecycle;
 pub mod ministack;
 pub mod model;
 pub mod ops;

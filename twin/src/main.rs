@@ -20,10 +20,10 @@ struct Cli {
     #[arg(long, default_value = "127.0.0.1")]
     host: IpAddr,
     /// Port to listen on (0: any free port, printed at start).
-    #[arg(long, env = "ARGUS_LOCAL_PORT", default_value_t = DEFAULT_PORT)]
+    #[arg(long, env = "ARGUS_TWIN_PORT", default_value_t = DEFAULT_PORT)]
     port: u16,
     /// Folder of <sha256>.json fixture files.
-    #[arg(long, env = "ARGUS_LOCAL_FIXTURES", default_value = DEFAULT_FIXTURES_DIR)]
+    #[arg(long, env = "ARGUS_TWIN_FIXTURES", default_value = DEFAULT_FIXTURES_DIR)]
     fixtures: PathBuf,
     /// S3 endpoint for Image.S3Object (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566).
     #[arg(long, env = "AWS_ENDPOINT_URL_S3")]

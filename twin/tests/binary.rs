@@ -48,8 +48,8 @@ impl Drop for Running {
 
 fn command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_argus-twin"));
-    cmd.env_remove("ARGUS_LOCAL_PORT")
-        .env_remove("ARGUS_LOCAL_FIXTURES")
+    cmd.env_remove("ARGUS_TWIN_PORT")
+        .env_remove("ARGUS_TWIN_FIXTURES")
         .env("RUST_LOG", "warn");
     cmd
 }

@@ -1,29 +1,11 @@
-//! `argus analyze <FILE|s3://bucket/key>`: the seeds' foundational path — put the image in the
-//! stage's input bucket (or use the S3 object), call DetectLabels and the other analyses the stage
-//! enables directly, print the JSON result and write `<image>_labels_<YYYYMMDD_HHMMSS>.json`;
-//! `--store` also writes the record to the results table.
-//!
-//! The analyses are the processor's own (`argus_runtime::analysis::analyze_image`) with the
-//! settings the stack gives the processor (`pipeline::processor_environment`, references resolved
-//! through the deployed stack), so a CLI analysis and a pipeline analysis agree.
+//! `argus analyze <FILE|s3://bucket/key>`: analyse one image with a stage's analyses
+//! ([`crate::ops::analyze`]), print the JSON record and write it to a file.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use argus_cdk::Expr;
-use argus_runtime::analysis::analyze_image;
-use argus_runtime::aws::RekognitionService;
-use argus_runtime::inspect::inspect;
-use argus_runtime::record::{self, Status};
-use argus_runtime::services::{S3Object, SystemClock};
-use argus_runtime::settings::Settings;
-use argus_toolkit::aws::{AwsContext, error_chain};
-
-use super::{Context, aws_for, block_on};
 use crate::cli::Failure;
-use argus_stacks::app::{self, Selection};
-use argus_stacks::config::StageConfig;
-use argus_stacks::pipeline::processor_environment_for;
+use crate::ops::analyze::{AnalyzeOptions, analyze};
+use crate::ops::{Context, block_on};
 
 /// `argus analyze` options.
 #[derive(Debug, clap::Args)]
@@ -43,234 +25,17 @@ pub struct AnalyzeArgs {
 
 /// Runs `argus analyze`.
 pub fn run(context: &Context, args: &AnalyzeArgs) -> Result<(), Failure> {
-    block_on(analyze(context, args))
-}
-
-async fn analyze(context: &Context, args: &AnalyzeArgs) -> Result<(), Failure> {
-    let selection = Selection::stage(&args.stage)?;
-    let Selection::Stage(stage) = &selection else {
-        return Err(Failure::new(
-            2,
-            format!(
-                "--stage {}: analyze takes a stage (beta, prod or local)",
-                args.stage
-            ),
-        ));
+    let options = AnalyzeOptions {
+        image: args.image.clone(),
+        stage: args.stage.clone(),
+        results: args.results.clone(),
+        store: args.store,
     };
-    let config = StageConfig::load(&context.config_dir, stage)?;
-    let target = app::target(&context.config_dir, &selection, stage)?;
-    let aws = aws_for(context, &target).await?;
-    let resolved = resolve_environment(&aws, &config).await?;
-    let settings = Settings::from_lookup(|name| resolved.get(name).cloned()).map_err(|e| {
-        Failure::new(
-            1,
-            format!("the stage's processor settings are incomplete: {e}"),
-        )
-    })?;
-
-    // The bytes: a local file (uploaded to the input prefix) or an S3 object.
-    let (object, bytes, name) = match args.image.strip_prefix("s3://") {
-        Some(location) => {
-            let (bucket, key) = location
-                .split_once('/')
-                .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-                .ok_or_else(|| {
-                    Failure::new(2, format!("`{}` is not s3://bucket/key", args.image))
-                })?;
-            let got = aws
-                .s3
-                .get_object()
-                .bucket(bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(|e| Failure::from(aws.error("s3:GetObject", e)))?;
-            let version = got.version_id().map(str::to_owned);
-            let bytes = got
-                .body
-                .collect()
-                .await
-                .map_err(|e| Failure::new(3, format!("s3://{bucket}/{key}: {e}")))?
-                .into_bytes()
-                .to_vec();
-            (
-                S3Object {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                    version_id: version,
-                },
-                bytes,
-                key.rsplit('/').next().unwrap_or(key).to_owned(),
-            )
-        }
-        None => {
-            let path = Path::new(&args.image);
-            let bytes = std::fs::read(path)
-                .map_err(|e| Failure::new(2, format!("cannot read {}: {e}", path.display())))?;
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("image")
-                .to_owned();
-            let bucket = stack_output(&aws, &config.stack_name, "InputBucketName").await?;
-            let millis = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis());
-            let key = format!("{}analyze-{millis}/{name}", config.storage.input_prefix);
-            let put = aws
-                .s3
-                .put_object()
-                .bucket(&bucket)
-                .key(&key)
-                .body(bytes.clone().into())
-                .send()
-                .await
-                .map_err(|e| Failure::from(aws.error("s3:PutObject", e)))?;
-            eprintln!("uploaded {} to s3://{bucket}/{key}", path.display());
-            (
-                S3Object {
-                    bucket,
-                    key,
-                    version_id: put.version_id().map(str::to_owned),
-                },
-                bytes,
-                name,
-            )
-        }
-    };
-    let inspection = inspect(&bytes)
-        .map_err(|r| Failure::new(1, format!("{name} is REJECTED: {}", r.reason)))?;
-    let rekognition = RekognitionService {
-        client: rekognition_client(&aws, &config),
-    };
-    let record = analyze_image(&rekognition, &settings, &object, &inspection, &SystemClock)
-        .await
-        .map_err(|e| Failure::new(1, format!("{name}: {e}")))?;
-    let json = record
-        .to_pretty_json()
-        .map_err(|e| Failure::new(1, e.to_string()))?;
-    println!("{json}");
-    std::fs::create_dir_all(&args.results)
-        .map_err(|e| Failure::new(1, format!("cannot create {}: {e}", args.results.display())))?;
-    let file = args
-        .results
-        .join(record::file_name(&name, record.processed_at));
-    std::fs::write(&file, format!("{json}\n"))
-        .map_err(|e| Failure::new(1, format!("cannot write {}: {e}", file.display())))?;
-    eprintln!("wrote {}", file.display());
-    if args.store && record.status == Status::Processed {
-        store(&aws, &settings.results_table, &record).await?;
+    let analyzed = block_on(analyze(context, &options))?;
+    if let Some(location) = &analyzed.uploaded {
+        eprintln!("uploaded {} to {location}", args.image);
     }
+    println!("{}", analyzed.json);
+    eprintln!("wrote {}", analyzed.file.display());
     Ok(())
-}
-
-/// The processor's environment for the stage, with references to the stack's resources resolved
-/// to their physical names.
-async fn resolve_environment(
-    aws: &AwsContext,
-    config: &StageConfig,
-) -> Result<BTreeMap<String, String>, Failure> {
-    let resources = aws
-        .cloudformation
-        .list_stack_resources()
-        .stack_name(&config.stack_name)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| Failure::from(aws.error("cloudformation:ListStackResources", e)))?;
-    let physical: BTreeMap<String, String> = resources
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r.logical_resource_id()?.to_owned(),
-                r.physical_resource_id()?.to_owned(),
-            ))
-        })
-        .collect();
-    let mut env = BTreeMap::new();
-    for (name, value) in processor_environment_for(config) {
-        let text = match value {
-            Expr::Str(s) => s,
-            Expr::Ref(id) => physical.get(&id).cloned().ok_or_else(|| {
-                Failure::new(
-                    1,
-                    format!(
-                        "{} has no resource {id}: deploy it first (argus deploy --stage {})",
-                        config.stack_name, config.stage
-                    ),
-                )
-            })?,
-            other => {
-                return Err(Failure::new(
-                    1,
-                    format!(
-                        "{name} = {} cannot be resolved outside CloudFormation",
-                        other.to_json()
-                    ),
-                ));
-            }
-        };
-        env.insert(name, text);
-    }
-    Ok(env)
-}
-
-fn rekognition_client(aws: &AwsContext, config: &StageConfig) -> aws_sdk_rekognition::Client {
-    let mut builder = aws_sdk_rekognition::config::Builder::from(&aws.config);
-    // The stage's own Rekognition endpoint (argus-twin for the local stage), unless the
-    // environment names one (AWS_ENDPOINT_URL_REKOGNITION).
-    if std::env::var_os("AWS_ENDPOINT_URL_REKOGNITION").is_none()
-        && let Some(endpoint) = &config.analysis.rekognition_endpoint
-    {
-        builder = builder.endpoint_url(endpoint);
-    }
-    aws_sdk_rekognition::Client::from_conf(builder.build())
-}
-
-async fn stack_output(aws: &AwsContext, stack: &str, key: &str) -> Result<String, Failure> {
-    argus_toolkit::deploy::describe_stack(aws, stack)
-        .await?
-        .and_then(|s| s.outputs.get(key).cloned())
-        .ok_or_else(|| {
-            Failure::new(
-                1,
-                format!("{stack} is not deployed (no output {key}): run argus deploy first"),
-            )
-        })
-}
-
-async fn store(aws: &AwsContext, table: &str, record: &record::ImageRecord) -> Result<(), Failure> {
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws.config);
-    let item = record
-        .to_item()
-        .map_err(|e| Failure::new(1, e.to_string()))?;
-    let result = dynamodb
-        .put_item()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(imageId)")
-        .send()
-        .await;
-    match result {
-        Ok(_) => {
-            eprintln!("stored {} in {table}", record.image_id);
-            Ok(())
-        }
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-        {
-            eprintln!(
-                "{} is already in {table} (the pipeline recorded it); left as it is",
-                record.image_id
-            );
-            Ok(())
-        }
-        Err(e) => Err(Failure::new(
-            3,
-            format!("dynamodb:PutItem on {table}: {}", error_chain(&e)),
-        )),
-    }
 }

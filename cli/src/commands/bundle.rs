@@ -1,67 +1,12 @@
-//! `argus bundle`: build the stage's Lambda assets into deterministic zips.
+//! `argus bundle`: build the stack's Lambda assets into deterministic zips.
 
-use std::path::{Path, PathBuf};
-
-use argus_cdk::asset::Asset;
-use argus_toolkit::bundle::{self, Bundle, BundleRequest};
-
-use super::{Context, synth_target};
 use crate::cli::{Failure, TargetArgs};
+use crate::ops::{self, ACCOUNT_STACK_REGION_STAGE, Context, synth_target};
+use crate::terminal::Terminal;
 
-/// The virtualenv holding cargo-lambda and ziglang (`make bundle-tools`).
-pub const BUNDLE_VENV_BIN: &str = ".venv/bundle/bin";
-
-/// Where the bundle of an asset is written: `<out>/assets/<binary>-<architecture>.zip`.
-pub fn bundle_path(out: &Path, asset: &Asset) -> PathBuf {
-    let binary = asset.source.rsplit('/').next().unwrap_or(&asset.source);
-    out.join("assets")
-        .join(format!("{binary}-{}.zip", asset.architecture))
-}
-
-/// Builds every asset of the stage's stack.
+/// Builds every asset of the stack.
 pub fn run(context: &Context, args: &TargetArgs) -> Result<(), Failure> {
-    let (_, synthesized, _) = synth_target(context, args, super::ACCOUNT_STACK_REGION_STAGE)?;
-    if synthesized.assets.is_empty() {
-        println!("{}: no assets to bundle", synthesized.name);
-    }
-    let workspace = std::env::current_dir()
-        .map_err(|e| Failure::new(1, format!("cannot read the current folder: {e}")))?;
-    for asset in &synthesized.assets {
-        let bundle = build(&workspace, &context.out, asset)?;
-        println!(
-            "{}: {} ({}) -> {}  sha256 {}  {} bytes  glibc {}",
-            synthesized.name,
-            asset.id,
-            asset.architecture,
-            bundle.zip_path.display(),
-            bundle.sha256,
-            bundle.size,
-            bundle
-                .glibc
-                .map_or_else(|| "none (static)".to_owned(), |(a, b)| format!("{a}.{b}"))
-        );
-    }
+    let (_, synthesized, _) = synth_target(context, args, ACCOUNT_STACK_REGION_STAGE)?;
+    ops::bundle::bundle_stack(&context.out, &synthesized, &Terminal)?;
     Ok(())
-}
-
-/// Builds one asset with cargo-lambda and packages it at [`bundle_path`].
-pub fn build(workspace: &Path, out: &Path, asset: &Asset) -> Result<Bundle, Failure> {
-    let (package, binary) = asset.source.split_once('/').ok_or_else(|| {
-        Failure::new(
-            1,
-            format!(
-                "asset {} has source `{}`, expected <package>/<binary>",
-                asset.id, asset.source
-            ),
-        )
-    })?;
-    let request = BundleRequest {
-        workspace: workspace.to_path_buf(),
-        package: package.to_owned(),
-        binary: binary.to_owned(),
-        architecture: asset.architecture.clone(),
-        out_dir: out.join("assets"),
-        tool_paths: vec![workspace.join(BUNDLE_VENV_BIN)],
-    };
-    Ok(bundle::build(&request)?)
 }

@@ -1,4 +1,5 @@
-//! One module per `argus` subcommand.
+//! One thin module per `argus` subcommand: parse the arguments, call an operation in
+//! [`crate::ops`], print, and map the result to an exit code (through [`crate::cli::Failure`]).
 
 pub mod analyze;
 pub mod audit;
@@ -10,79 +11,3 @@ pub mod destroy;
 pub mod diff;
 pub mod local;
 pub mod synth;
-
-use std::path::PathBuf;
-
-use argus_cdk::assembly::{Assembly, TemplateFormat, Written};
-use argus_cdk::stack::SynthesizedStack;
-use argus_toolkit::aws::AwsContext;
-
-use crate::cli::{Failure, TargetArgs};
-use argus_stacks::app::{self, Target};
-
-/// Global options every command sees.
-#[derive(Clone, Debug)]
-pub struct Context {
-    /// `--config-dir`.
-    pub config_dir: PathBuf,
-    /// `--out`: the cloud assembly folder.
-    pub out: PathBuf,
-    /// AWS clients to use instead of loading the default chain (the demo points them at the twin
-    /// it started).
-    pub aws: Option<AwsContext>,
-}
-
-/// The stage whose Region the account-level stacks use when a command names them.
-pub const ACCOUNT_STACK_REGION_STAGE: &str = "prod";
-
-/// Runs a future on a new tokio runtime.
-///
-/// # Errors
-/// The future's [`Failure`], or exit code 1 when the runtime cannot start.
-pub fn block_on<T>(
-    future: impl std::future::Future<Output = Result<T, Failure>>,
-) -> Result<T, Failure> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::new(1, format!("cannot start the async runtime: {e}")))?
-        .block_on(future)
-}
-
-/// Resolves `--stage` or `--stack` to one target and synthesizes it into the assembly folder, so every
-/// command deploys exactly what `argus synth` would write.
-pub fn synth_target(
-    context: &Context,
-    target: &TargetArgs,
-    region_stage: &str,
-) -> Result<(Target, SynthesizedStack, Written), Failure> {
-    let selection = target.selection(&context.config_dir)?;
-    let target = app::target(&context.config_dir, &selection, region_stage)?;
-    let synthesized = target.stack.synth()?;
-    let written = Assembly {
-        stacks: vec![synthesized.clone()],
-    }
-    .write(&context.out, TemplateFormat::Json)?;
-    Ok((target, synthesized, written))
-}
-
-/// Loads AWS for the target's Region (or takes the context's clients), refusing stacks the local
-/// twin cannot deploy.
-pub async fn aws_for(context: &Context, target: &Target) -> Result<AwsContext, Failure> {
-    let aws = match &context.aws {
-        Some(aws) => aws.clone(),
-        None => AwsContext::load(&target.region).await,
-    };
-    if aws.is_custom_endpoint() && !target.deployable_on_twin {
-        return Err(Failure::new(
-            1,
-            format!(
-                "{} needs AWS CloudTrail (AWS::CloudTrail::Trail), which the local twin (MiniStack at {}) does not provide; deploy it to a real AWS account",
-                target.stack.name(),
-                aws.config.endpoint_url().unwrap_or_default()
-            ),
-        ));
-    }
-    aws.ensure_region(&target.region)?;
-    Ok(aws)
-}

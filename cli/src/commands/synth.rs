@@ -4,8 +4,8 @@ use argus_cdk::assembly::{Assembly, TemplateFormat};
 
 use argus_stacks::app;
 
-use super::Context;
 use crate::cli::{Failure, Format, SynthArgs};
+use crate::ops::Context;
 
 /// Synthesizes the selected stacks into the assembly folder and prints a summary.
 pub fn run(context: &Context, args: &SynthArgs) -> Result<(), Failure> {

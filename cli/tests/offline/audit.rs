@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use argus_cli::commands::audit::{
+use argus_cli::ops::audit_trail::{
     AuditEvent, Filter, REKOGNITION_EVENT_SOURCE, Window, epoch_of, log_day_prefixes,
     log_file_in_window, lookup_events, no_calls_message, parse_log_file, parse_lookup_events_page,
     parse_since, select, summary, table, to_json,
@@ -528,9 +528,9 @@ fn audit_reads_the_twins_cloudtrail_and_a_trail_bucket() {
         } else {
             60 + i64::try_from(i).unwrap()
         };
-        record["eventTime"] = json!(argus_cli::commands::audit::iso_of(now - age));
+        record["eventTime"] = json!(argus_cli::ops::audit_trail::iso_of(now - age));
     }
-    let stamp = argus_cli::commands::audit::iso_of(now); // 2024-05-01T12:05:07Z
+    let stamp = argus_cli::ops::audit_trail::iso_of(now); // 2024-05-01T12:05:07Z
     let compact: String = stamp
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == 'T')

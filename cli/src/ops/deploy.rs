@@ -1,0 +1,113 @@
+//! Deploying a stack: publish its bundles to the assets bucket, then a change set.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use argus_toolkit::assets::{Published, publish_bytes};
+use argus_toolkit::bundle::AL2023_GLIBC;
+use argus_toolkit::deploy::{self, Approval, DeployOutcome, DeployRequest};
+use argus_toolkit::report::Reporter;
+
+use super::bootstrap::assets_bucket;
+use super::bundle::bundle_path;
+use super::{ACCOUNT_STACK_REGION_STAGE, Context, aws_for, synth_target};
+use crate::cli::{Failure, TargetArgs};
+
+/// How to deploy a stack.
+#[derive(Clone, Debug)]
+pub struct DeployOptions {
+    /// When to ask before IAM permissions broaden.
+    pub approval: Approval,
+    /// Write the stack outputs as JSON (`{"<stack>": {"<key>": "<value>"}}`) to this file.
+    pub outputs_file: Option<PathBuf>,
+    /// Execute the change set (false: create and show it only).
+    pub execute: bool,
+    /// How long the stack operation may take.
+    pub timeout: Duration,
+    /// The role CloudFormation assumes to change the stack's resources.
+    pub execution_role: Option<String>,
+}
+
+/// Synthesizes the stack `target` names, publishes its bundles from `<out>/assets/` (uploading
+/// only what the assets bucket lacks), deploys it through a change set, and writes the outputs
+/// file; returns the outcome.
+///
+/// # Errors
+/// A [`Failure`]: a missing bundle (naming the command that builds it), a missing toolkit stack,
+/// or the deploy's own errors (failed resources with their reasons).
+pub async fn deploy_stack(
+    context: &Context,
+    target: &TargetArgs,
+    options: &DeployOptions,
+    report: &dyn Reporter,
+) -> Result<DeployOutcome, Failure> {
+    let (target_stack, synthesized, _) = synth_target(context, target, ACCOUNT_STACK_REGION_STAGE)?;
+    let args = target;
+    let name = synthesized.name.clone();
+    let aws = aws_for(context, &target_stack).await?;
+    let mut parameters = Vec::new();
+    let mut bucket = None;
+    if !synthesized.assets.is_empty() {
+        let assets = assets_bucket(&aws).await?;
+        for asset in &synthesized.assets {
+            let path = bundle_path(&context.out, asset);
+            let bytes = std::fs::read(&path).map_err(|_| {
+                Failure::new(1, format!(
+                    "no bundle for {} ({}) at {}: run `argus bundle {}` first (make deploy-<stage> does)",
+                    asset.id, asset.architecture, path.display(), args.flag()
+                ))
+            })?;
+            let key = format!("{}.zip", argus_cdk::assembly::sha256_hex(&bytes));
+            let size = bytes.len();
+            let published = publish_bytes(&aws, &assets, &key, bytes).await?;
+            report.info(&format!(
+                "{name}: asset {} {} s3://{assets}/{key} ({} bytes; bootstrap for provided.al2023, glibc <= {}.{})",
+                asset.id,
+                if published == Published::Uploaded {
+                    "uploaded to"
+                } else {
+                    "already in"
+                },
+                size,
+                AL2023_GLIBC.0,
+                AL2023_GLIBC.1
+            ));
+            parameters.push((asset.bucket_parameter.clone(), assets.clone()));
+            parameters.push((asset.key_parameter.clone(), key));
+        }
+        bucket = Some(assets);
+    }
+    parameters.sort();
+    parameters.dedup();
+    let request = DeployRequest {
+        stack_name: name.clone(),
+        // Compact JSON: the same template in fewer bytes (the inline limit is 51,200).
+        template_body: serde_json::to_string(&synthesized.template.to_value()?)
+            .map_err(|e| Failure::new(1, e.to_string()))?,
+        parameters,
+        approval: options.approval,
+        execute: options.execute,
+        termination_protection: synthesized.termination_protection,
+        template_bucket: bucket,
+        timeout: options.timeout,
+        role_arn: options.execution_role.clone(),
+    };
+    let outcome = deploy::deploy(&aws, &request, report).await?;
+    if let Some(file) = &options.outputs_file {
+        let outputs = match &outcome {
+            DeployOutcome::Deployed { outputs } => outputs.clone(),
+            _ => deploy::describe_stack(&aws, &name)
+                .await?
+                .map(|s| s.outputs)
+                .unwrap_or_default(),
+        };
+        let document = BTreeMap::from([(name.clone(), outputs)]);
+        let text =
+            serde_json::to_string_pretty(&document).map_err(|e| Failure::new(1, e.to_string()))?;
+        std::fs::write(file, text + "\n")
+            .map_err(|e| Failure::new(1, format!("cannot write {}: {e}", file.display())))?;
+        report.info(&format!("{name}: outputs written to {}", file.display()));
+    }
+    Ok(outcome)
+}
