@@ -275,4 +275,36 @@ mod tests {
     fn toolkit_template_is_byte_identical_across_builds() {
         assert_same_synth(|| toolkit_stack("argus").unwrap());
     }
+
+    #[test]
+    fn toolkit_settings_name_the_stack_and_the_assets_bucket() {
+        let settings = ToolkitSettings {
+            stack_name: "photo-toolkit".into(),
+            qualifier: "photos".into(),
+            description: "Photo archive toolkit".into(),
+            ..ToolkitSettings::default()
+        };
+        let synth = toolkit_stack_with(&settings).unwrap().synth().unwrap();
+        assert_eq!(synth.name, "photo-toolkit");
+        assert_eq!(
+            synth.template.description.as_deref(),
+            Some("Photo archive toolkit")
+        );
+        assert_eq!(
+            synth.template.resources["Assets"].property("BucketName"),
+            Some(&json!({"Fn::Sub": settings.assets_bucket_name()}))
+        );
+        let default = ToolkitSettings::default();
+        assert_eq!(
+            (default.stack_name.as_str(), default.qualifier.as_str()),
+            (TOOLKIT_STACK_NAME, "argus")
+        );
+        for bad in ["", "Photos", "photos_1"] {
+            let settings = ToolkitSettings {
+                qualifier: bad.into(),
+                ..ToolkitSettings::default()
+            };
+            assert!(toolkit_stack_with(&settings).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -647,4 +647,145 @@ mod tests {
         assert!(Stack::new("1argus", "x").is_err());
         assert!(Stack::new("argus-beta", "x").is_ok());
     }
+
+    fn named_queues(_: &crate::rules::RuleContext<'_>, _: &str, r: &Resource) -> Option<String> {
+        r.property("QueueName")
+            .is_none()
+            .then(|| "the queue has no name".into())
+    }
+
+    fn house_rule() -> Rule {
+        Rule {
+            id: "HOUSE-QUEUE-NAME",
+            severity: crate::rules::Severity::Error,
+            resource_type: "AWS::SQS::Queue",
+            description: "Queues are named.",
+            checkov: &[],
+            check: named_queues,
+        }
+    }
+
+    #[test]
+    fn a_rule_added_to_the_stack_is_checked_and_suppressible() {
+        let mut stack = Stack::new("s", "test").unwrap();
+        let id = stack.add("Q", &CfnQueue::default()).unwrap();
+        assert!(
+            stack
+                .suppress(&id, "HOUSE-QUEUE-NAME", "a long enough reason")
+                .is_err()
+        );
+        stack.add_rule(house_rule()).unwrap();
+        assert!(stack.add_rule(house_rule()).is_err(), "IDs are unique");
+        assert!(stack.add_rule(crate::rules::RULES[0].clone()).is_err());
+        let synth = stack.synth().unwrap();
+        let errors: Vec<&str> = synth
+            .report
+            .unsuppressed_errors()
+            .map(|f| f.rule.as_str())
+            .collect();
+        assert!(errors.contains(&"HOUSE-QUEUE-NAME"), "{errors:?}");
+        stack
+            .suppress(
+                &id,
+                "HOUSE-QUEUE-NAME",
+                "names are generated for this queue",
+            )
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        assert!(
+            synth
+                .report
+                .unsuppressed_errors()
+                .all(|f| f.rule != "HOUSE-QUEUE-NAME")
+        );
+    }
+
+    #[test]
+    fn default_settings_are_the_argus_names_and_the_built_in_pack() {
+        let settings = StackSettings::default();
+        assert_eq!(settings.metadata_key, "argus");
+        assert_eq!(settings.path_metadata_key, "argus:path");
+        assert_eq!(settings.inline_policy_name, "least-privilege");
+        assert_eq!(settings.rules.rules().len(), crate::rules::RULES.len());
+        assert_eq!(
+            settings.rules.resourceless_actions(),
+            crate::rules::RESOURCELESS_ACTIONS
+        );
+    }
+
+    #[test]
+    fn settings_name_the_metadata_keys_and_the_inline_policy() {
+        let settings = StackSettings {
+            metadata_key: "acme".into(),
+            path_metadata_key: "acme:path".into(),
+            inline_policy_name: "grants".into(),
+            ..StackSettings::default()
+        };
+        let mut stack = Stack::with_settings("photo-archive", "test", settings).unwrap();
+        let queue = stack.add("Q", &CfnQueue::default()).unwrap();
+        stack
+            .suppress(&queue, "SQS-DLQ", "this queue is a dead-letter queue")
+            .unwrap();
+        let role = crate::constructs::Role::new(
+            &mut stack,
+            "Worker",
+            crate::constructs::RoleProps::for_service("lambda.amazonaws.com", "test"),
+        )
+        .unwrap();
+        role.add_to_policy(
+            &mut stack,
+            Statement::allow(["sqs:SendMessage"], vec![Expr::get_att("Q", "Arn")]),
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        let q = &synth.template.resources[&queue];
+        assert_eq!(q.metadata["acme:path"], "photo-archive/Q");
+        assert_eq!(q.metadata["acme"]["suppressions"][0]["id"], "SQS-DLQ");
+        assert!(!q.metadata.contains_key("argus") && !q.metadata.contains_key("argus:path"));
+        assert_eq!(
+            synth.template.resources[&role.logical_id].property("Policies.0.PolicyName"),
+            Some(&json!("grants"))
+        );
+        assert!(
+            synth
+                .report
+                .findings
+                .iter()
+                .all(|f| f.path.starts_with("photo-archive/"))
+        );
+    }
+
+    #[test]
+    fn typed_props_are_rendered_at_synth_with_overrides_replayed() {
+        let mut stack = Stack::new("s", "test").unwrap();
+        let id = stack.add_typed("Q", CfnQueue::default()).unwrap();
+        stack
+            .resource_mut(&id)
+            .unwrap()
+            .add_property_override("DelaySeconds", 5)
+            .unwrap();
+        stack
+            .update_props(&id, |q: &mut CfnQueue| q.visibility_timeout = Some(60))
+            .unwrap();
+        assert!(
+            stack
+                .update_props(&id, |_: &mut crate::resources::s3::CfnBucket| ())
+                .is_err(),
+            "the wrong type is refused"
+        );
+        assert!(
+            stack
+                .update_props("Missing", |_: &mut CfnQueue| ())
+                .is_err()
+        );
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&id];
+        assert_eq!(r.property("VisibilityTimeout"), Some(&json!(60)));
+        assert_eq!(r.property("DelaySeconds"), Some(&json!(5)));
+        assert_eq!(
+            stack.resource(&id).unwrap().property("VisibilityTimeout"),
+            Some(&json!(60)),
+            "the view before synth is rendered again too"
+        );
+    }
 }

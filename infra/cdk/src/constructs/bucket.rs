@@ -1262,4 +1262,163 @@ mod tests {
         assert!(!synth.template.resources.contains_key(&bucket.policy_id));
         assert!(synth.template.resources.contains_key(&bucket.logical_id));
     }
+
+    #[test]
+    fn grant_read_on_a_bucket_imported_by_name_yields_partition_arns_and_adds_no_resource() {
+        let mut stack = stack();
+        let role = worker(&mut stack);
+        let before: Vec<String> = stack
+            .synth()
+            .unwrap()
+            .template
+            .resources
+            .into_keys()
+            .collect();
+        let photos = Bucket::from_name("Photos", "photos-${AWS::AccountId}").unwrap();
+        assert!(photos.is_imported());
+        let granted = photos.grant_read(&mut stack, &role, "2024/*").unwrap();
+        assert_eq!(
+            granted
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
+                .collect::<Vec<_>>(),
+            vec![json!({
+                "Sid": "PhotosRead",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::photos-${AWS::AccountId}/2024/*"}]
+            })]
+        );
+        let list = photos.grant_list(&mut stack, &role, "2024/").unwrap();
+        assert_eq!(
+            list.resource,
+            vec![Expr::sub(
+                "arn:${AWS::Partition}:s3:::photos-${AWS::AccountId}"
+            )]
+        );
+        assert_eq!(photos.name(), Expr::sub("photos-${AWS::AccountId}"));
+        let synth = stack.synth().unwrap();
+        let after: Vec<&String> = synth.template.resources.keys().collect();
+        assert_eq!(after, before.iter().collect::<Vec<_>>(), "nothing added");
+        assert_eq!(
+            inline_policy_statements(&synth, &role).unwrap()[0]["Resource"],
+            json!([{"Fn::Sub": "arn:${AWS::Partition}:s3:::photos-${AWS::AccountId}/2024/*"}])
+        );
+        assert!(!synth.template.to_json().unwrap().contains("arn:aws:"));
+    }
+
+    #[test]
+    fn grant_put_on_a_bucket_imported_by_arn_uses_that_arn_and_its_kms_key() {
+        let (mut stack, (), role) = with_worker(|_| ());
+        let arn = "arn:${AWS::Partition}:s3:::shared-exports";
+        let key = Expr::sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/1234");
+        let exports = Bucket::from_arn("Exports", arn)
+            .unwrap()
+            .with_kms_key(key.clone());
+        assert_eq!(exports.arn(), Expr::sub(arn));
+        assert_eq!(exports.name(), Expr::str("shared-exports"));
+        let granted = exports.grant_put(&mut stack, &role, "out/*").unwrap();
+        assert_eq!(granted.len(), 2);
+        assert_eq!(
+            granted[0].resource,
+            vec![Expr::sub("arn:${AWS::Partition}:s3:::shared-exports/out/*")]
+        );
+        assert_eq!(granted[1].resource, vec![key]);
+        assert_eq!(
+            granted[1].action,
+            vec!["kms:GenerateDataKey", "kms:Decrypt"]
+        );
+        assert_eq!(stack.statements(&role.logical_id), granted.as_slice());
+    }
+
+    #[test]
+    fn import_by_arn_rejects_what_is_not_a_bucket_arn() {
+        for arn in [
+            "photos",
+            "arn:${AWS::Partition}:sqs:eu-west-1:1:q",
+            "arn:${AWS::Partition}:s3:::bucket/key",
+        ] {
+            let err = Bucket::from_arn("Photos", arn).unwrap_err();
+            assert!(is_invalid_construct(&err, "Photos"), "{arn}: {err}");
+        }
+        assert!(Bucket::from_name("Photos", " ").is_err());
+    }
+
+    #[test]
+    fn an_imported_bucket_takes_no_policy_statement_and_no_notification() {
+        let mut stack = stack();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let photos = Bucket::from_name("Photos", "photos").unwrap();
+        let err = photos
+            .add_to_resource_policy(
+                &mut stack,
+                Statement::allow(["s3:GetObject"], vec![photos.arn()]),
+            )
+            .unwrap_err();
+        assert!(is_invalid_construct(&err, "Photos"), "{err}");
+        let err = photos
+            .add_object_created_notification(&mut stack, &queue, "in/")
+            .unwrap_err();
+        assert!(is_invalid_construct(&err, "Photos"), "{err}");
+        assert_eq!(stack.statements(&queue.policy_id).len(), 1, "TLS only");
+    }
+
+    #[test]
+    fn grants_to_a_function_go_to_its_execution_role() {
+        use crate::constructs::function::{Function, FunctionCode, FunctionProps};
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let function = Function::new(
+            &mut stack,
+            "Worker",
+            FunctionProps::new(
+                "worker",
+                "test",
+                FunctionCode {
+                    bucket: "code".into(),
+                    key: "worker.zip".into(),
+                },
+            ),
+        )
+        .unwrap();
+        let granted = bucket.grant_read(&mut stack, &function, "in/*").unwrap();
+        assert!(
+            stack
+                .statements(&function.role.logical_id)
+                .contains(&granted[0])
+        );
+    }
+
+    #[test]
+    fn notifications_are_typed_bucket_state_rendered_at_synth() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        stack
+            .resource_mut(&bucket.logical_id)
+            .unwrap()
+            .add_property_override("VersioningConfiguration.Status", "Suspended")
+            .unwrap();
+        bucket
+            .add_object_created_notification(&mut stack, &queue, "in/")
+            .unwrap();
+        let typed = stack.props::<CfnBucket>(&bucket.logical_id).unwrap();
+        let configs = &typed
+            .notification_configuration
+            .as_ref()
+            .unwrap()
+            .queue_configurations;
+        assert_eq!(configs.len(), 1);
+        assert_eq!(configs[0].queue, queue.arn());
+        let r = synthesized(&stack, &bucket.logical_id);
+        assert_eq!(
+            r.property("NotificationConfiguration.QueueConfigurations.0.Queue"),
+            Some(&json!({"Fn::GetAtt": ["Ingest", "Arn"]}))
+        );
+        assert_eq!(
+            r.property("VersioningConfiguration.Status"),
+            Some(&json!("Suspended")),
+            "an override made before the typed change still wins"
+        );
+    }
 }

@@ -722,4 +722,38 @@ mod tests {
             (function, mapping)
         });
     }
+
+    #[test]
+    fn runtime_and_handler_can_be_chosen() {
+        let mut stack = stack();
+        let function = Function::new(
+            &mut stack,
+            "Thumbnails",
+            props("thumbnails").with_runtime(Runtime::Python312, "app.handler"),
+        )
+        .unwrap();
+        let r = synthesized(&stack, &function.logical_id);
+        assert_eq!(r.property("Runtime"), Some(&json!("python3.12")));
+        assert_eq!(r.property("Handler"), Some(&json!("app.handler")));
+        assert_eq!(Runtime::Nodejs20.name(), "nodejs20.x");
+        assert_eq!(Runtime::Other("ruby3.3".into()).name(), "ruby3.3");
+        assert!(Runtime::default().is_os_only() && !Runtime::Python312.is_os_only());
+        let default = props("x");
+        assert_eq!(
+            (default.runtime, default.handler.as_str()),
+            (Runtime::ProvidedAl2023, "bootstrap")
+        );
+    }
+
+    #[test]
+    fn an_empty_handler_is_rejected() {
+        let mut stack = stack();
+        let err = Function::new(
+            &mut stack,
+            "Thumbnails",
+            props("thumbnails").with_runtime(Runtime::Nodejs20, " "),
+        )
+        .unwrap_err();
+        assert!(is_invalid_construct(&err, "Thumbnails"), "{err}");
+    }
 }

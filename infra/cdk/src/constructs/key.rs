@@ -270,4 +270,26 @@ mod tests {
             json!({"Fn::GetAtt": ["AlarmKey", "Arn"]})
         );
     }
+
+    #[test]
+    fn grants_on_an_imported_key_name_its_arn() {
+        let mut stack = stack();
+        let role = crate::test_support::worker(&mut stack);
+        let arn = "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/0000-1111";
+        let key = Key::from_arn("Shared", arn).unwrap();
+        let decrypt = key.grant_decrypt(&mut stack, &role).unwrap();
+        assert_eq!(decrypt.action, vec!["kms:Decrypt"]);
+        assert_eq!(decrypt.resource, vec![Expr::sub(arn)]);
+        assert_eq!(decrypt.sid.as_deref(), Some("SharedDecrypt"));
+        let both = key.grant_encrypt_decrypt(&mut stack, &role).unwrap();
+        assert!(both.action.iter().all(|a| !a.contains('*')));
+        assert!(
+            key.allow_service(&mut stack, "logs.amazonaws.com", &["kms:Decrypt"])
+                .is_err()
+        );
+        assert!(Key::from_arn("Shared", "arn:${AWS::Partition}:kms:r:a:alias/x").is_err());
+        let synth = stack.synth().unwrap();
+        assert!(!synth.template.resources.contains_key("Shared"));
+        assert_eq!(unsuppressed_rules(&synth), Vec::<&str>::new());
+    }
 }

@@ -583,4 +583,32 @@ mod tests {
         assert_eq!(queue.logical_id, "IngestQueue");
         assert_eq!(queue.policy_id, "IngestQueuePolicy");
     }
+
+    #[test]
+    fn grants_on_an_imported_queue_name_its_arn() {
+        let (mut stack, (), role) = with_worker(|_| ());
+        let arn = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:jobs";
+        let jobs = Queue::from_arn("Jobs", arn).unwrap();
+        assert!(jobs.is_imported());
+        let send = jobs.grant_send(&mut stack, &role).unwrap();
+        let consume = jobs.grant_consume(&mut stack, &role).unwrap();
+        assert_eq!(send.resource, vec![Expr::sub(arn)]);
+        assert_eq!(send.sid.as_deref(), Some("JobsSend"));
+        assert_eq!(consume.action.len(), 4);
+        assert_eq!(stack.statements(&role.logical_id), [send, consume]);
+        assert_eq!(
+            jobs.name().to_json(),
+            json!({"Fn::Select": ["5", {"Fn::Split": [":", {"Fn::Sub": arn}]}]})
+        );
+        let synth = stack.synth().unwrap();
+        assert!(!synth.template.resources.contains_key("Jobs"));
+        assert!(
+            jobs.add_to_resource_policy(
+                &mut stack,
+                Statement::allow(["sqs:SendMessage"], vec![jobs.arn()])
+            )
+            .is_err()
+        );
+        assert!(Queue::from_arn("Jobs", "arn:${AWS::Partition}:sns:r:a:t").is_err());
+    }
 }

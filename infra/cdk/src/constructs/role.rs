@@ -264,4 +264,22 @@ mod tests {
             json!({"Fn::GetAtt": ["Worker", "Arn"]})
         );
     }
+
+    #[test]
+    fn resourceless_actions_added_to_the_stack_are_accepted_and_not_reported() {
+        let mut stack = stack();
+        let role = worker(&mut stack);
+        assert!(
+            role.grant_resourceless(&mut stack, "Describe", &["ec2:DescribeInstances"])
+                .is_err()
+        );
+        stack.add_resourceless_actions(["ec2:DescribeInstances"]);
+        let statement = role
+            .grant_resourceless(&mut stack, "Describe", &["ec2:DescribeInstances"])
+            .unwrap();
+        assert_eq!(statement.resource, vec![Expr::from("*")]);
+        assert_eq!(stack.statements(&role.logical_id), [statement]);
+        let synth = stack.synth().unwrap();
+        assert!(!any_finding(&synth, |f| f.rule == "IAM-WILDCARD-RESOURCE"));
+    }
 }

@@ -656,4 +656,30 @@ mod tests {
         });
         assert_eq!(id, "ResultsTable");
     }
+
+    #[test]
+    fn grants_on_an_imported_table_name_its_arn_in_the_partition() {
+        let (mut stack, (), role) = with_worker(|_| ());
+        let orders = Table::from_name("Orders", "orders").unwrap();
+        let read = orders.grant_read_data(&mut stack, &role).unwrap();
+        assert_eq!(
+            read.resource,
+            vec![Expr::sub(
+                "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders"
+            )]
+        );
+        let arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/events";
+        let events = Table::from_arn("Events", arn).unwrap().with_indexes(true);
+        let read = events.grant_read_data(&mut stack, &role).unwrap();
+        assert_eq!(
+            read.resource,
+            vec![Expr::sub(arn), Expr::sub(format!("{arn}/index/*"))]
+        );
+        let append = events.grant_append(&mut stack, &role).unwrap();
+        assert_eq!(append.resource, vec![Expr::sub(arn)]);
+        assert_eq!(stack.statements(&role.logical_id).len(), 3);
+        assert!(Table::from_arn("Events", "arn:${AWS::Partition}:dynamodb:r:a:stream/x").is_err());
+        let synth = stack.synth().unwrap();
+        assert_eq!(synth.template.resources.len(), 1, "only the role");
+    }
 }

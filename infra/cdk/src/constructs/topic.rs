@@ -328,4 +328,20 @@ mod tests {
         });
         assert_eq!(topic.logical_id, "Alerts");
     }
+
+    #[test]
+    fn grant_publish_on_an_imported_topic_names_its_arn() {
+        let (mut stack, (), role) = with_worker(|_| ());
+        let arn = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:ops";
+        let ops = Topic::from_arn("Ops", arn).unwrap();
+        let statement = ops.grant_publish(&mut stack, &role).unwrap();
+        assert_eq!(
+            serde_json::to_value(&statement).unwrap(),
+            json!({"Sid": "OpsPublish", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Fn::Sub": arn}]})
+        );
+        assert_eq!(statements(&stack, &role).len(), 1);
+        let err = ops.allow_cloudwatch_alarms(&mut stack).unwrap_err();
+        assert!(is_invalid_construct(&err, "Ops"), "{err}");
+        assert!(Topic::from_arn("Ops", "ops").is_err());
+    }
 }
