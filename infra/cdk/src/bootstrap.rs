@@ -1,14 +1,55 @@
-//! The toolkit stack (`argus-toolkit`): what `bootstrap` deploys once per account and Region
-//! before any app stack, like the CDK's `CDKToolkit` stack. It holds the assets bucket that Lambda
-//! bundles and large templates are published to.
+//! The toolkit stack (`argus-toolkit` by default): what `bootstrap` deploys once per account and
+//! Region before any app stack, like the CDK's `CDKToolkit` stack. It holds the assets bucket that
+//! Lambda bundles and large templates are published to. Its name, qualifier and description are
+//! [`ToolkitSettings`] (as the CDK's `--toolkit-stack-name` and `--qualifier`:
+//! <https://docs.aws.amazon.com/cdk/v2/guide/bootstrapping-customizing.html>).
 
 use crate::constructs::{AccessLogs, Bucket, BucketProps, RemovalPolicy};
 use crate::error::SynthError;
-use crate::stack::Stack;
+use crate::stack::{Stack, StackSettings};
 use crate::template::Output;
 
-/// The toolkit stack's name.
+/// The default toolkit stack name.
 pub const TOOLKIT_STACK_NAME: &str = "argus-toolkit";
+
+/// The default qualifier, which names the assets bucket (`argus-assets-<account>-<region>`).
+pub const TOOLKIT_QUALIFIER: &str = "argus";
+
+/// The default toolkit stack description.
+pub const TOOLKIT_DESCRIPTION: &str = "Argus toolkit: the assets bucket that deployments publish Lambda bundles and large templates to.";
+
+/// What the toolkit stack is called and how its assets bucket is named. `Default` is Argus's
+/// (`argus-toolkit`, qualifier `argus`).
+#[derive(Clone, Debug)]
+pub struct ToolkitSettings {
+    /// The stack name (a CloudFormation stack name: letters, digits, hyphens).
+    pub stack_name: String,
+    /// The qualifier that names the assets bucket ([`assets_bucket_name`]): lowercase letters,
+    /// digits and hyphens, so the bucket name is valid.
+    pub qualifier: String,
+    /// The stack description.
+    pub description: String,
+    /// Metadata keys, policy names and rules of the stack.
+    pub stack: StackSettings,
+}
+
+impl Default for ToolkitSettings {
+    fn default() -> Self {
+        ToolkitSettings {
+            stack_name: TOOLKIT_STACK_NAME.to_owned(),
+            qualifier: TOOLKIT_QUALIFIER.to_owned(),
+            description: TOOLKIT_DESCRIPTION.to_owned(),
+            stack: StackSettings::default(),
+        }
+    }
+}
+
+impl ToolkitSettings {
+    /// The assets bucket's name template for these settings.
+    pub fn assets_bucket_name(&self) -> String {
+        assets_bucket_name(&self.qualifier)
+    }
+}
 
 /// The output that holds the assets bucket's name.
 pub const ASSETS_BUCKET_OUTPUT: &str = "AssetsBucketName";
@@ -19,17 +60,45 @@ pub fn assets_bucket_name(qualifier: &str) -> String {
     format!("{qualifier}-assets-${{AWS::AccountId}}-${{AWS::Region}}")
 }
 
+/// Builds the default toolkit stack ([`TOOLKIT_STACK_NAME`]) with the assets bucket named by
+/// `qualifier`; see [`toolkit_stack_with`].
+///
+/// # Errors
+/// As [`toolkit_stack_with`].
+pub fn toolkit_stack(qualifier: &str) -> Result<Stack, SynthError> {
+    toolkit_stack_with(&ToolkitSettings {
+        qualifier: qualifier.to_owned(),
+        ..ToolkitSettings::default()
+    })
+}
+
 /// Builds the toolkit stack: an assets bucket (secure defaults, noncurrent versions expire after
 /// 30 days) whose server access logs go to a second bucket. Both are retained when the stack is
 /// deleted, since deployed stacks still point at their assets.
 ///
 /// # Errors
-/// As [`Stack::add`].
-pub fn toolkit_stack(qualifier: &str) -> Result<Stack, SynthError> {
-    let mut stack = Stack::new(
-        TOOLKIT_STACK_NAME,
-        "Argus toolkit: the assets bucket that deployments publish Lambda bundles and large templates to.",
+/// As [`Stack::with_settings`] and [`Stack::add`]; [`SynthError::InvalidConstruct`] for a
+/// qualifier that is empty or not lowercase letters, digits and hyphens.
+pub fn toolkit_stack_with(settings: &ToolkitSettings) -> Result<Stack, SynthError> {
+    let q = &settings.qualifier;
+    if q.is_empty()
+        || !q
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(SynthError::InvalidConstruct {
+            construct: settings.stack_name.clone(),
+            reason: format!(
+                "qualifier `{q}` must be lowercase letters, digits and hyphens (it names a bucket)"
+            ),
+        });
+    }
+    let mut stack = Stack::with_settings(
+        &settings.stack_name,
+        &settings.description,
+        settings.stack.clone(),
     )?;
+    let qualifier = q.as_str();
     let logs = Bucket::new_access_log_bucket(&mut stack, "AccessLogs", RemovalPolicy::Retain)?;
     let assets = Bucket::new(
         &mut stack,
@@ -205,5 +274,37 @@ mod tests {
     #[test]
     fn toolkit_template_is_byte_identical_across_builds() {
         assert_same_synth(|| toolkit_stack("argus").unwrap());
+    }
+
+    #[test]
+    fn toolkit_settings_name_the_stack_and_the_assets_bucket() {
+        let settings = ToolkitSettings {
+            stack_name: "photo-toolkit".into(),
+            qualifier: "photos".into(),
+            description: "Photo archive toolkit".into(),
+            ..ToolkitSettings::default()
+        };
+        let synth = toolkit_stack_with(&settings).unwrap().synth().unwrap();
+        assert_eq!(synth.name, "photo-toolkit");
+        assert_eq!(
+            synth.template.description.as_deref(),
+            Some("Photo archive toolkit")
+        );
+        assert_eq!(
+            synth.template.resources["Assets"].property("BucketName"),
+            Some(&json!({"Fn::Sub": settings.assets_bucket_name()}))
+        );
+        let default = ToolkitSettings::default();
+        assert_eq!(
+            (default.stack_name.as_str(), default.qualifier.as_str()),
+            (TOOLKIT_STACK_NAME, "argus")
+        );
+        for bad in ["", "Photos", "photos_1"] {
+            let settings = ToolkitSettings {
+                qualifier: bad.into(),
+                ..ToolkitSettings::default()
+            };
+            assert!(toolkit_stack_with(&settings).is_err(), "{bad:?}");
+        }
     }
 }

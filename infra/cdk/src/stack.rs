@@ -2,20 +2,27 @@
 //! the stack turns paths into logical IDs, gathers policy statements from grants, records rule
 //! suppressions, and synthesizes the final [`Template`].
 
+use std::any::Any;
 use std::collections::BTreeMap;
+use std::fmt::Debug;
 
 use heck::ToUpperCamelCase;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::asset::Asset;
 use crate::error::SynthError;
 use crate::iam::{PolicyDocument, Statement};
 use crate::intrinsic::{Cond, Expr};
-use crate::rules::{self, RuleReport};
+use crate::rules::{Rule, RuleReport, RuleSet};
 use crate::template::{CfnResource, Output, Parameter, Resource, Template};
 
-/// The metadata key that records a resource's construct path (CDK writes `aws:cdk:path`).
+/// The default metadata key that records a resource's construct path (CDK writes
+/// `aws:cdk:path`); see [`StackSettings::path_metadata_key`].
 pub const PATH_METADATA_KEY: &str = "argus:path";
+
+/// The default metadata key under which suppressions are written (`{"argus": {"suppressions":
+/// [...]}}`); see [`StackSettings::metadata_key`].
+pub const METADATA_KEY: &str = "argus";
 
 /// Where the statements gathered for a resource go when the stack is synthesized.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,8 +33,68 @@ pub(crate) enum PolicySlot {
     Property(&'static str),
 }
 
-/// The inline policy name of every Argus role: one inline policy per role holds all its grants.
+/// The default inline policy name of every role: one inline policy per role holds all its grants
+/// (see [`StackSettings::inline_policy_name`]).
 pub const INLINE_POLICY_NAME: &str = "least-privilege";
+
+/// The names a stack writes into its template and the rules it is checked with. `Default` is
+/// Argus's: metadata keys `argus` and `argus:path`, inline policies named `least-privilege`, and
+/// the built-in rule pack.
+#[derive(Clone, Debug)]
+pub struct StackSettings {
+    /// The resource metadata key suppressions are written under, as
+    /// `{"<key>": {"suppressions": [{"id", "reason"}]}}` ([`METADATA_KEY`]).
+    pub metadata_key: String,
+    /// The resource metadata key that records the construct path `<stack>/<path>`
+    /// ([`PATH_METADATA_KEY`]).
+    pub path_metadata_key: String,
+    /// The name of each role's single inline policy ([`INLINE_POLICY_NAME`]; 1-128 characters of
+    /// `[\w+=,.@-]`, <https://docs.aws.amazon.com/IAM/latest/APIReference/API_PutRolePolicy.html>).
+    pub inline_policy_name: String,
+    /// The rules checked at synth and the actions allowed on `Resource: "*"`.
+    pub rules: RuleSet,
+}
+
+impl Default for StackSettings {
+    fn default() -> Self {
+        StackSettings {
+            metadata_key: METADATA_KEY.to_owned(),
+            path_metadata_key: PATH_METADATA_KEY.to_owned(),
+            inline_policy_name: INLINE_POLICY_NAME.to_owned(),
+            rules: RuleSet::default(),
+        }
+    }
+}
+
+/// Typed L1 properties kept in the stack until synth (see [`Stack::add_typed`]).
+trait TypedProps: Debug + Send + Sync {
+    /// The `Properties` object.
+    fn render(&self) -> Result<Map<String, Value>, SynthError>;
+    fn as_any(&self) -> &dyn Any;
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+    fn clone_box(&self) -> Box<dyn TypedProps>;
+}
+
+impl<R: CfnResource + Clone + Debug + Send + Sync + 'static> TypedProps for R {
+    fn render(&self) -> Result<Map<String, Value>, SynthError> {
+        Ok(Resource::from_props(self)?.properties)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn clone_box(&self) -> Box<dyn TypedProps> {
+        Box::new(self.clone())
+    }
+}
+
+impl Clone for Box<dyn TypedProps> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
 
 /// A rule suppression: the decision not to follow a rule for one resource, with the reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,15 +112,28 @@ impl Suppression {
     /// A validated suppression of `rule` on `target` (a logical ID, or `*` for the stack).
     ///
     /// # Errors
-    /// [`SynthError::Suppression`] for a rule not in the pack or a reason under
+    /// [`SynthError::Suppression`] for a rule not in the built-in pack or a reason under
     /// [`MIN_REASON_CHARS`] characters.
     pub fn new(rule: &str, reason: &str, target: &str) -> Result<Self, SynthError> {
+        Self::in_rule_set(&RuleSet::default(), rule, reason, target)
+    }
+
+    /// A validated suppression of `rule` (a rule of `rules`) on `target`.
+    ///
+    /// # Errors
+    /// As [`Suppression::new`], for a rule not in `rules`.
+    pub fn in_rule_set(
+        rules: &RuleSet,
+        rule: &str,
+        reason: &str,
+        target: &str,
+    ) -> Result<Self, SynthError> {
         let fail = |why: String| SynthError::Suppression {
             rule: rule.to_owned(),
             logical_id: target.to_owned(),
             reason: why,
         };
-        if rules::find(rule).is_none() {
+        if rules.find(rule).is_none() {
             return Err(fail("no such rule in the rule pack".into()));
         }
         if reason.trim().chars().count() < MIN_REASON_CHARS {
@@ -79,6 +159,8 @@ pub struct Stack {
     stack_suppressions: Vec<Suppression>,
     assets: Vec<Asset>,
     termination_protection: bool,
+    typed: BTreeMap<String, Box<dyn TypedProps>>,
+    settings: StackSettings,
 }
 
 /// A synthesized stack: its template and what the rule pack found.
@@ -103,6 +185,19 @@ impl Stack {
     /// # Errors
     /// [`SynthError::InvalidConstruct`] for a name CloudFormation would reject.
     pub fn new(name: &str, description: &str) -> Result<Self, SynthError> {
+        Self::with_settings(name, description, StackSettings::default())
+    }
+
+    /// An empty stack as [`Stack::new`], writing metadata keys and policy names and checking the
+    /// rules of `settings`.
+    ///
+    /// # Errors
+    /// As [`Stack::new`].
+    pub fn with_settings(
+        name: &str,
+        description: &str,
+        settings: StackSettings,
+    ) -> Result<Self, SynthError> {
         let valid = name.len() <= 128
             && name.starts_with(|c: char| c.is_ascii_alphabetic())
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
@@ -125,7 +220,37 @@ impl Stack {
             stack_suppressions: Vec::new(),
             assets: Vec::new(),
             termination_protection: false,
+            typed: BTreeMap::new(),
+            settings,
         })
+    }
+
+    /// The stack's settings (metadata keys, inline policy name, rules).
+    pub fn settings(&self) -> &StackSettings {
+        &self.settings
+    }
+
+    /// The rules the stack is checked with and its resourceless actions.
+    pub fn rules(&self) -> &RuleSet {
+        &self.settings.rules
+    }
+
+    /// Adds a rule checked at synth (after the built-in ones), e.g. a house rule on tags.
+    ///
+    /// # Errors
+    /// As [`RuleSet::add_rule`].
+    pub fn add_rule(&mut self, rule: Rule) -> Result<(), SynthError> {
+        self.settings.rules.add_rule(rule)
+    }
+
+    /// Adds actions that support no resource-level permission, so
+    /// [`crate::constructs::Role::grant_resourceless`] accepts them and the
+    /// `IAM-WILDCARD-RESOURCE` rule lets them stand on `Resource: "*"`.
+    pub fn add_resourceless_actions<A: Into<String>>(
+        &mut self,
+        actions: impl IntoIterator<Item = A>,
+    ) {
+        self.settings.rules.add_resourceless_actions(actions);
     }
 
     /// The stack name.
@@ -175,12 +300,59 @@ impl Stack {
         }
         let mut resource = Resource::from_props(props)?;
         resource.metadata.insert(
-            PATH_METADATA_KEY.into(),
+            self.settings.path_metadata_key.clone(),
             Value::String(format!("{}/{path}", self.name)),
         );
         self.paths.insert(logical_id.clone(), path.to_owned());
         self.template.resources.insert(logical_id.clone(), resource);
         Ok(logical_id)
+    }
+
+    /// Adds a resource at construct `path` as [`Stack::add`] does, and keeps its typed properties
+    /// until synth: change them with [`Stack::update_props`], and synth renders the `Properties`
+    /// from them (property overrides are replayed on top, so they still win).
+    ///
+    /// # Errors
+    /// As [`Stack::add`].
+    pub fn add_typed<R>(&mut self, path: &str, props: R) -> Result<String, SynthError>
+    where
+        R: CfnResource + Clone + Debug + Send + Sync + 'static,
+    {
+        let logical_id = self.add(path, &props)?;
+        self.typed.insert(logical_id.clone(), Box::new(props));
+        Ok(logical_id)
+    }
+
+    /// The typed properties of a resource added with [`Stack::add_typed`].
+    pub fn props<R: 'static>(&self, logical_id: &str) -> Option<&R> {
+        self.typed
+            .get(logical_id)
+            .and_then(|p| p.as_any().downcast_ref::<R>())
+    }
+
+    /// Changes the typed properties of a resource added with [`Stack::add_typed`] and renders its
+    /// `Properties` again (overrides replayed), returning what `edit` returns.
+    ///
+    /// # Errors
+    /// [`SynthError::UnknownResource`] when no resource of type `R` was added under `logical_id`
+    /// with [`Stack::add_typed`]; [`SynthError::Serialize`] or [`SynthError::Override`] when the
+    /// properties cannot be rendered again.
+    pub fn update_props<R: 'static, T>(
+        &mut self,
+        logical_id: &str,
+        edit: impl FnOnce(&mut R) -> T,
+    ) -> Result<T, SynthError> {
+        let stack = self.name.clone();
+        let unknown = || SynthError::UnknownResource {
+            stack: stack.clone(),
+            logical_id: logical_id.to_owned(),
+        };
+        let typed = self.typed.get_mut(logical_id).ok_or_else(unknown)?;
+        let props = typed.as_any_mut().downcast_mut::<R>().ok_or_else(unknown)?;
+        let out = edit(props);
+        let properties = typed.render()?;
+        self.resource_mut(logical_id)?.rerender(properties)?;
+        Ok(out)
     }
 
     /// The resource with this logical ID.
@@ -264,7 +436,7 @@ impl Stack {
     }
 
     /// Suppresses `rule` for one resource. The decision is written to the resource's `Metadata`
-    /// (`argus.suppressions`), and for rules that mirror checkov checks also as
+    /// (`<metadata_key>.suppressions`, `argus.suppressions` by default), and for rules that mirror checkov checks also as
     /// `checkov.skip` entries, so checkov honours the same decision.
     ///
     /// # Errors
@@ -276,7 +448,7 @@ impl Stack {
         rule: &str,
         reason: &str,
     ) -> Result<(), SynthError> {
-        let suppression = Suppression::new(rule, reason, logical_id)?;
+        let suppression = Suppression::in_rule_set(&self.settings.rules, rule, reason, logical_id)?;
         if !self.template.resources.contains_key(logical_id) {
             return Err(SynthError::Suppression {
                 rule: rule.to_owned(),
@@ -298,7 +470,7 @@ impl Stack {
     /// # Errors
     /// [`SynthError::Suppression`] for an unknown rule or a reason under [`MIN_REASON_CHARS`].
     pub fn suppress_all(&mut self, rule: &str, reason: &str) -> Result<(), SynthError> {
-        let suppression = Suppression::new(rule, reason, "*")?;
+        let suppression = Suppression::in_rule_set(&self.settings.rules, rule, reason, "*")?;
         if !self.stack_suppressions.iter().any(|s| s.rule == rule) {
             self.stack_suppressions.push(suppression);
         }
@@ -307,14 +479,21 @@ impl Stack {
 
     /// The final template and the rule pack's report on it.
     ///
-    /// Fills the gathered policy documents, writes suppressions into `Metadata`, then runs every
-    /// rule of [`crate::rules::RULES`]. Unsuppressed errors do not fail here; the caller decides
+    /// Renders the properties of typed resources ([`Stack::add_typed`]) from their typed state,
+    /// fills the gathered policy documents, runs every rule of the stack's [`RuleSet`] (by default
+    /// [`crate::rules::RULES`]), then writes suppressions into `Metadata`. Unsuppressed errors do not fail here; the caller decides
     /// (see [`crate::assembly::Assembly::write`]).
     ///
     /// # Errors
-    /// [`SynthError::Serialize`] when a policy document cannot be rendered.
+    /// [`SynthError::Serialize`] when typed properties or a policy document cannot be rendered;
+    /// [`SynthError::Override`] when a property override no longer applies to them.
     pub fn synth(&self) -> Result<SynthesizedStack, SynthError> {
         let mut template = self.template.clone();
+        for (logical_id, typed) in &self.typed {
+            if let Some(resource) = template.resources.get_mut(logical_id) {
+                resource.rerender(typed.render()?)?;
+            }
+        }
         for (logical_id, (slot, statements)) in &self.policies {
             if statements.is_empty() {
                 // A bucket, queue or topic policy with no statement is malformed: drop it (as CDK
@@ -333,7 +512,7 @@ impl Stack {
                 PolicySlot::RoleInline => {
                     resource.properties.insert(
                         "Policies".into(),
-                        json!([{"PolicyName": INLINE_POLICY_NAME, "PolicyDocument": document}]),
+                        json!([{"PolicyName": self.settings.inline_policy_name, "PolicyDocument": document}]),
                     );
                 }
                 PolicySlot::Property(name) => {
@@ -341,11 +520,12 @@ impl Stack {
                 }
             }
         }
-        let report = rules::check(
+        let report = self.settings.rules.check(
             &self.name,
             &template,
             &self.suppressions,
             &self.stack_suppressions,
+            &self.settings.path_metadata_key,
         );
         let mut written = self.suppressions.clone();
         for finding in report.findings.iter().filter(|f| f.suppressed.is_some()) {
@@ -368,16 +548,17 @@ impl Stack {
                 .collect();
             let checkov: Vec<Value> = suppressions
                 .iter()
-                .filter_map(|s| rules::find(&s.rule).map(|rule| (rule, s)))
+                .filter_map(|s| self.settings.rules.find(&s.rule).map(|rule| (rule, s)))
                 .flat_map(|(rule, s)| {
                     rule.checkov
                         .iter()
                         .map(move |id| json!({"id": id, "comment": s.reason}))
                 })
                 .collect();
-            resource
-                .metadata
-                .insert("argus".into(), json!({"suppressions": argus}));
+            resource.metadata.insert(
+                self.settings.metadata_key.clone(),
+                json!({"suppressions": argus}),
+            );
             if !checkov.is_empty() {
                 resource
                     .metadata
@@ -465,5 +646,146 @@ mod tests {
         assert!(Stack::new("argus_beta", "x").is_err());
         assert!(Stack::new("1argus", "x").is_err());
         assert!(Stack::new("argus-beta", "x").is_ok());
+    }
+
+    fn named_queues(_: &crate::rules::RuleContext<'_>, _: &str, r: &Resource) -> Option<String> {
+        r.property("QueueName")
+            .is_none()
+            .then(|| "the queue has no name".into())
+    }
+
+    fn house_rule() -> Rule {
+        Rule {
+            id: "HOUSE-QUEUE-NAME",
+            severity: crate::rules::Severity::Error,
+            resource_type: "AWS::SQS::Queue",
+            description: "Queues are named.",
+            checkov: &[],
+            check: named_queues,
+        }
+    }
+
+    #[test]
+    fn a_rule_added_to_the_stack_is_checked_and_suppressible() {
+        let mut stack = Stack::new("s", "test").unwrap();
+        let id = stack.add("Q", &CfnQueue::default()).unwrap();
+        assert!(
+            stack
+                .suppress(&id, "HOUSE-QUEUE-NAME", "a long enough reason")
+                .is_err()
+        );
+        stack.add_rule(house_rule()).unwrap();
+        assert!(stack.add_rule(house_rule()).is_err(), "IDs are unique");
+        assert!(stack.add_rule(crate::rules::RULES[0].clone()).is_err());
+        let synth = stack.synth().unwrap();
+        let errors: Vec<&str> = synth
+            .report
+            .unsuppressed_errors()
+            .map(|f| f.rule.as_str())
+            .collect();
+        assert!(errors.contains(&"HOUSE-QUEUE-NAME"), "{errors:?}");
+        stack
+            .suppress(
+                &id,
+                "HOUSE-QUEUE-NAME",
+                "names are generated for this queue",
+            )
+            .unwrap();
+        let synth = stack.synth().unwrap();
+        assert!(
+            synth
+                .report
+                .unsuppressed_errors()
+                .all(|f| f.rule != "HOUSE-QUEUE-NAME")
+        );
+    }
+
+    #[test]
+    fn default_settings_are_the_argus_names_and_the_built_in_pack() {
+        let settings = StackSettings::default();
+        assert_eq!(settings.metadata_key, "argus");
+        assert_eq!(settings.path_metadata_key, "argus:path");
+        assert_eq!(settings.inline_policy_name, "least-privilege");
+        assert_eq!(settings.rules.rules().len(), crate::rules::RULES.len());
+        assert_eq!(
+            settings.rules.resourceless_actions(),
+            crate::rules::RESOURCELESS_ACTIONS
+        );
+    }
+
+    #[test]
+    fn settings_name_the_metadata_keys_and_the_inline_policy() {
+        let settings = StackSettings {
+            metadata_key: "acme".into(),
+            path_metadata_key: "acme:path".into(),
+            inline_policy_name: "grants".into(),
+            ..StackSettings::default()
+        };
+        let mut stack = Stack::with_settings("photo-archive", "test", settings).unwrap();
+        let queue = stack.add("Q", &CfnQueue::default()).unwrap();
+        stack
+            .suppress(&queue, "SQS-DLQ", "this queue is a dead-letter queue")
+            .unwrap();
+        let role = crate::constructs::Role::new(
+            &mut stack,
+            "Worker",
+            crate::constructs::RoleProps::for_service("lambda.amazonaws.com", "test"),
+        )
+        .unwrap();
+        role.add_to_policy(
+            &mut stack,
+            Statement::allow(["sqs:SendMessage"], vec![Expr::get_att("Q", "Arn")]),
+        )
+        .unwrap();
+        let synth = stack.synth().unwrap();
+        let q = &synth.template.resources[&queue];
+        assert_eq!(q.metadata["acme:path"], "photo-archive/Q");
+        assert_eq!(q.metadata["acme"]["suppressions"][0]["id"], "SQS-DLQ");
+        assert!(!q.metadata.contains_key("argus") && !q.metadata.contains_key("argus:path"));
+        assert_eq!(
+            synth.template.resources[&role.logical_id].property("Policies.0.PolicyName"),
+            Some(&json!("grants"))
+        );
+        assert!(
+            synth
+                .report
+                .findings
+                .iter()
+                .all(|f| f.path.starts_with("photo-archive/"))
+        );
+    }
+
+    #[test]
+    fn typed_props_are_rendered_at_synth_with_overrides_replayed() {
+        let mut stack = Stack::new("s", "test").unwrap();
+        let id = stack.add_typed("Q", CfnQueue::default()).unwrap();
+        stack
+            .resource_mut(&id)
+            .unwrap()
+            .add_property_override("DelaySeconds", 5)
+            .unwrap();
+        stack
+            .update_props(&id, |q: &mut CfnQueue| q.visibility_timeout = Some(60))
+            .unwrap();
+        assert!(
+            stack
+                .update_props(&id, |_: &mut crate::resources::s3::CfnBucket| ())
+                .is_err(),
+            "the wrong type is refused"
+        );
+        assert!(
+            stack
+                .update_props("Missing", |_: &mut CfnQueue| ())
+                .is_err()
+        );
+        let synth = stack.synth().unwrap();
+        let r = &synth.template.resources[&id];
+        assert_eq!(r.property("VisibilityTimeout"), Some(&json!(60)));
+        assert_eq!(r.property("DelaySeconds"), Some(&json!(5)));
+        assert_eq!(
+            stack.resource(&id).unwrap().property("VisibilityTimeout"),
+            Some(&json!(60)),
+            "the view before synth is rendered again too"
+        );
     }
 }

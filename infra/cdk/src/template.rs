@@ -66,6 +66,19 @@ pub struct Resource {
     /// The `Metadata` object (construct path, rule suppressions, checkov skips).
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub metadata: Map<String, Value>,
+    /// The property overrides applied so far, in order: replayed when the properties of a typed
+    /// resource are rendered again from its typed state (see [`crate::stack::Stack::add_typed`]).
+    #[serde(skip)]
+    overrides: Vec<PropertyOverride>,
+}
+
+/// One property override, recorded to be replayed over re-rendered properties.
+#[derive(Clone, Debug, PartialEq)]
+enum PropertyOverride {
+    /// `add_property_override(path, value)`.
+    Set(String, Value),
+    /// `add_property_deletion_override(path)`.
+    Delete(String),
 }
 
 impl Resource {
@@ -91,7 +104,26 @@ impl Resource {
             deletion_policy: None,
             update_replace_policy: None,
             metadata: Map::new(),
+            overrides: Vec::new(),
         })
+    }
+
+    /// Replaces the properties with `properties` (typed properties rendered again) and replays
+    /// the property overrides applied so far, so an override always wins over the typed state.
+    ///
+    /// # Errors
+    /// [`SynthError::Override`] when a recorded override no longer applies to the new properties.
+    pub(crate) fn rerender(&mut self, properties: Map<String, Value>) -> Result<(), SynthError> {
+        self.properties = properties;
+        for o in self.overrides.clone() {
+            match o {
+                PropertyOverride::Set(path, value) => self.set_property(&path, value)?,
+                PropertyOverride::Delete(path) => {
+                    self.delete_property(&path)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sets both `DeletionPolicy` and `UpdateReplacePolicy`.
@@ -114,6 +146,25 @@ impl Resource {
         value: impl Into<Value>,
     ) -> Result<(), SynthError> {
         let value = value.into();
+        self.set_property(path, value.clone())?;
+        self.overrides
+            .push(PropertyOverride::Set(path.to_owned(), value));
+        Ok(())
+    }
+
+    /// Removes a property by a dot-separated path (CDK's `addPropertyDeletionOverride`).
+    /// Returns whether something was removed.
+    ///
+    /// # Errors
+    /// As [`Resource::add_property_override`].
+    pub fn add_property_deletion_override(&mut self, path: &str) -> Result<bool, SynthError> {
+        let removed = self.delete_property(path)?;
+        self.overrides
+            .push(PropertyOverride::Delete(path.to_owned()));
+        Ok(removed)
+    }
+
+    fn set_property(&mut self, path: &str, value: Value) -> Result<(), SynthError> {
         self.with_parent(path, |parent, last| match parent {
             Value::Object(map) => {
                 map.insert(last.to_owned(), value);
@@ -132,12 +183,7 @@ impl Resource {
         })
     }
 
-    /// Removes a property by a dot-separated path (CDK's `addPropertyDeletionOverride`).
-    /// Returns whether something was removed.
-    ///
-    /// # Errors
-    /// As [`Resource::add_property_override`].
-    pub fn add_property_deletion_override(&mut self, path: &str) -> Result<bool, SynthError> {
+    fn delete_property(&mut self, path: &str) -> Result<bool, SynthError> {
         self.with_parent(path, |parent, last| {
             Ok(match parent {
                 Value::Object(map) => map.shift_remove(last).is_some(),

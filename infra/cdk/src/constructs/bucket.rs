@@ -1,8 +1,8 @@
 //! [`Bucket`]: an S3 bucket with secure defaults, grants, notifications to SQS, and access-log
 //! delivery.
 
+use crate::constructs::grant::{Grantee, add_grants, arn_resource, imported_error};
 use crate::constructs::queue::Queue;
-use crate::constructs::role::Role;
 use crate::constructs::{RemovalPolicy, sid};
 use crate::error::SynthError;
 use crate::iam::PolicyDocument;
@@ -11,9 +11,9 @@ use crate::intrinsic::Expr;
 use crate::resources::s3::{
     AbortIncompleteMultipartUpload, BucketEncryption, CfnBucket, CfnBucketPolicy, FilterRule,
     LifecycleConfiguration, LifecycleRule, LoggingConfiguration, NoncurrentVersionExpiration,
-    NotificationFilter, OwnershipControls, OwnershipControlsRule, PublicAccessBlockConfiguration,
-    QueueConfiguration, S3KeyFilter, ServerSideEncryptionByDefault, ServerSideEncryptionRule,
-    VersioningConfiguration,
+    NotificationConfiguration, NotificationFilter, OwnershipControls, OwnershipControlsRule,
+    PublicAccessBlockConfiguration, QueueConfiguration, S3KeyFilter, ServerSideEncryptionByDefault,
+    ServerSideEncryptionRule, VersioningConfiguration,
 };
 use crate::stack::{PolicySlot, Stack};
 
@@ -78,17 +78,30 @@ impl Default for BucketProps {
     }
 }
 
-/// An S3 bucket in a stack.
+/// An S3 bucket in a stack, or an existing bucket imported with [`Bucket::from_name`] or
+/// [`Bucket::from_arn`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bucket {
-    /// The bucket's logical ID.
+    /// The bucket's logical ID (for an imported bucket: the ID its path gives, used only to name
+    /// grant statements).
     pub logical_id: String,
-    /// The bucket policy's logical ID.
+    /// The bucket policy's logical ID (empty for an imported bucket, whose policy this stack does
+    /// not manage).
     pub policy_id: String,
     /// The construct path.
     pub path: String,
     name_template: Option<String>,
     kms_key: Option<Expr>,
+    imported: Option<Imported>,
+}
+
+/// How an imported bucket was named.
+#[derive(Clone, Debug, PartialEq)]
+enum Imported {
+    /// By name: the ARN is built from it in the stack's partition.
+    Name,
+    /// By ARN (an `Fn::Sub` template or a literal).
+    Arn(String),
 }
 
 impl Bucket {
@@ -168,7 +181,7 @@ impl Bucket {
             notification_configuration: None,
             object_lock_enabled: None,
         };
-        let logical_id = stack.add(path, &cfn)?;
+        let logical_id = stack.add_typed(path, cfn)?;
         stack
             .resource_mut(&logical_id)?
             .apply_removal_policy(props.removal_policy.deletion_policy());
@@ -192,6 +205,7 @@ impl Bucket {
                 BucketEncryptionKind::Kms(key) => Some(key.clone()),
                 BucketEncryptionKind::S3Managed => None,
             },
+            imported: None,
         };
         if props.enforce_tls {
             let tls = Statement::deny_insecure_transport(
@@ -235,103 +249,187 @@ impl Bucket {
         Ok(logs)
     }
 
-    /// `{"Ref": bucket}`: the bucket name.
+    /// An existing bucket, by name (as aws-cdk-lib's `Bucket.fromBucketName`): it adds nothing to
+    /// the template, and grants on it name `arn:${AWS::Partition}:s3:::<name>`. `name` may be an
+    /// `Fn::Sub` template such as `photos-${AWS::AccountId}`. `path` names the grant statements
+    /// as a bucket's path would (`Sid` `<LogicalId>Read`, …).
+    ///
+    /// # Errors
+    /// [`SynthError::EmptyLogicalId`] for a path that gives no logical ID;
+    /// [`SynthError::InvalidConstruct`] for an empty name.
+    pub fn from_name(path: &str, name: &str) -> Result<Self, SynthError> {
+        if name.trim().is_empty() {
+            return Err(SynthError::InvalidConstruct {
+                construct: path.to_owned(),
+                reason: "an imported bucket needs a name".into(),
+            });
+        }
+        Ok(Bucket {
+            logical_id: Stack::logical_id(path)?,
+            policy_id: String::new(),
+            path: path.to_owned(),
+            name_template: Some(name.to_owned()),
+            kms_key: None,
+            imported: Some(Imported::Name),
+        })
+    }
+
+    /// An existing bucket, by ARN (as aws-cdk-lib's `Bucket.fromBucketArn`), e.g.
+    /// `arn:${AWS::Partition}:s3:::photos-${AWS::AccountId}`: it adds nothing to the template and
+    /// grants on it name the ARN as given (a template is written with `Fn::Sub`).
+    ///
+    /// # Errors
+    /// [`SynthError::EmptyLogicalId`] for a path that gives no logical ID;
+    /// [`SynthError::InvalidConstruct`] for an ARN not of the form `arn:<partition>:s3:::<name>`.
+    pub fn from_arn(path: &str, arn: &str) -> Result<Self, SynthError> {
+        let name = arn_resource(path, arn, ":s3:::", "an S3 bucket")?;
+        if name.contains('/') {
+            return Err(SynthError::InvalidConstruct {
+                construct: path.to_owned(),
+                reason: format!("`{arn}` is an object ARN, not a bucket ARN"),
+            });
+        }
+        Ok(Bucket {
+            logical_id: Stack::logical_id(path)?,
+            policy_id: String::new(),
+            path: path.to_owned(),
+            name_template: Some(name.to_owned()),
+            kms_key: None,
+            imported: Some(Imported::Arn(arn.to_owned())),
+        })
+    }
+
+    /// Declares the SSE-KMS key (ARN) of an imported bucket, so grants on it also grant the key
+    /// through S3 (`kms:ViaService`), as they do for a bucket of this stack encrypted with
+    /// [`BucketEncryptionKind::Kms`].
+    #[must_use]
+    pub fn with_kms_key(mut self, key_arn: Expr) -> Self {
+        self.kms_key = Some(key_arn);
+        self
+    }
+
+    /// Whether the bucket was imported ([`Bucket::from_name`], [`Bucket::from_arn`]) rather than
+    /// added to the stack.
+    pub fn is_imported(&self) -> bool {
+        self.imported.is_some()
+    }
+
+    /// The bucket name: `{"Ref": bucket}`, or for an imported bucket the name it was imported by.
     pub fn name(&self) -> Expr {
-        Expr::reference(&self.logical_id)
+        match (&self.imported, &self.name_template) {
+            (Some(_), Some(name)) => Expr::interpolate(name),
+            _ => Expr::reference(&self.logical_id),
+        }
     }
 
     /// The bucket ARN. For a bucket with a deterministic name this is built from the name with
-    /// `Fn::Sub` (no reference to the bucket resource, so it can be used in policies the bucket
-    /// depends on); otherwise `Fn::GetAtt Arn`.
+    /// `Fn::Sub` in the stack's partition (no reference to the bucket resource, so it can be used
+    /// in policies the bucket depends on); for a bucket imported by ARN, that ARN; otherwise
+    /// `Fn::GetAtt Arn`.
     pub fn arn(&self) -> Expr {
-        match &self.name_template {
-            Some(name) => Expr::arn("s3", "", "", name),
-            None => Expr::get_att(&self.logical_id, "Arn"),
+        match (&self.imported, &self.name_template) {
+            (Some(Imported::Arn(arn)), _) => Expr::interpolate(arn),
+            (_, Some(name)) => Expr::arn("s3", "", "", name),
+            (_, None) => Expr::get_att(&self.logical_id, "Arn"),
         }
     }
 
     /// The ARN of the objects whose keys match `key_pattern` (e.g. `incoming/*`).
     pub fn arn_for_objects(&self, key_pattern: &str) -> Expr {
-        match &self.name_template {
-            Some(name) => Expr::arn("s3", "", "", &format!("{name}/{key_pattern}")),
-            None => Expr::sub(format!("${{{}.Arn}}/{key_pattern}", self.logical_id)),
+        match (&self.imported, &self.name_template) {
+            (Some(Imported::Arn(arn)), _) => Expr::interpolate(format!("{arn}/{key_pattern}")),
+            (_, Some(name)) => Expr::arn("s3", "", "", &format!("{name}/{key_pattern}")),
+            (_, None) => Expr::sub(format!("${{{}.Arn}}/{key_pattern}", self.logical_id)),
         }
     }
 
     /// Adds a statement to the bucket policy.
     ///
     /// # Errors
-    /// As [`Stack::add_statement`].
+    /// As [`Stack::add_statement`]; [`SynthError::InvalidConstruct`] for an imported bucket,
+    /// whose policy this stack does not manage.
     pub fn add_to_resource_policy(
         &self,
         stack: &mut Stack,
         statement: Statement,
     ) -> Result<(), SynthError> {
+        if self.is_imported() {
+            return Err(imported_error(&self.path, "bucket policy"));
+        }
         stack.add_statement(&self.policy_id, statement)
     }
 
-    /// Grants `s3:GetObject` and `s3:GetObjectVersion` on the objects under `key_pattern`.
+    /// Grants `s3:GetObject` and `s3:GetObjectVersion` on the objects under `key_pattern` to
+    /// `grantee`'s role (plus `kms:Decrypt` through S3 for an SSE-KMS bucket) and returns the
+    /// statements added. Actions: <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
     pub fn grant_read(
         &self,
         stack: &mut Stack,
-        role: &Role,
+        grantee: &dyn Grantee,
         key_pattern: &str,
-    ) -> Result<(), SynthError> {
+    ) -> Result<Vec<Statement>, SynthError> {
         self.grant(
             stack,
-            role,
+            grantee,
             "Read",
             &["s3:GetObject", "s3:GetObjectVersion"],
             key_pattern,
         )
     }
 
-    /// Grants `s3:PutObject` on the objects under `key_pattern`.
+    /// Grants `s3:PutObject` on the objects under `key_pattern` (plus `kms:GenerateDataKey` and
+    /// `kms:Decrypt` through S3 for an SSE-KMS bucket) and returns the statements added.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
     pub fn grant_put(
         &self,
         stack: &mut Stack,
-        role: &Role,
+        grantee: &dyn Grantee,
         key_pattern: &str,
-    ) -> Result<(), SynthError> {
-        self.grant(stack, role, "Put", &["s3:PutObject"], key_pattern)
+    ) -> Result<Vec<Statement>, SynthError> {
+        self.grant(stack, grantee, "Put", &["s3:PutObject"], key_pattern)
     }
 
-    /// Grants `s3:ListBucket` limited to keys under `prefix` (the `s3:prefix` condition key).
+    /// Grants `s3:ListBucket` limited to keys under `prefix` (the `s3:prefix` condition key:
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html>) and
+    /// returns the statement added.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
     pub fn grant_list(
         &self,
         stack: &mut Stack,
-        role: &Role,
+        grantee: &dyn Grantee,
         prefix: &str,
-    ) -> Result<(), SynthError> {
+    ) -> Result<Statement, SynthError> {
         let statement = Statement::allow(["s3:ListBucket"], vec![self.arn()])
             .with_sid(sid(&[&self.logical_id, "List"]))
             .with_condition("StringLike", "s3:prefix", format!("{prefix}*").into());
-        role.add_to_policy(stack, statement)
+        grantee
+            .grant_role()
+            .add_to_policy(stack, statement.clone())?;
+        Ok(statement)
     }
 
     fn grant(
         &self,
         stack: &mut Stack,
-        role: &Role,
+        grantee: &dyn Grantee,
         verb: &str,
         actions: &[&str],
         key_pattern: &str,
-    ) -> Result<(), SynthError> {
-        let statement = Statement::allow(
-            actions.iter().copied(),
-            vec![self.arn_for_objects(key_pattern)],
-        )
-        .with_sid(sid(&[&self.logical_id, verb]));
-        role.add_to_policy(stack, statement)?;
+    ) -> Result<Vec<Statement>, SynthError> {
+        let mut statements = vec![
+            Statement::allow(
+                actions.iter().copied(),
+                vec![self.arn_for_objects(key_pattern)],
+            )
+            .with_sid(sid(&[&self.logical_id, verb])),
+        ];
         // SSE-KMS objects also need the key: decrypt to read, data keys to write.
         if let Some(key) = &self.kms_key {
             let kms_actions: &[&str] = if actions.contains(&"s3:PutObject") {
@@ -346,9 +444,9 @@ impl Bucket {
                     "kms:ViaService",
                     Expr::sub("s3.${AWS::Region}.amazonaws.com"),
                 );
-            role.add_to_policy(stack, statement)?;
+            statements.push(statement);
         }
-        Ok(())
+        add_grants(stack, grantee, statements)
     }
 
     /// Sends `s3:ObjectCreated:*` events for keys under `prefix` to `queue`.
@@ -360,15 +458,22 @@ impl Bucket {
     /// destination when the notification is configured. No custom resource is involved.
     /// See <https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html>.
     ///
+    /// The notification is part of the bucket's typed properties
+    /// ([`CfnBucket::notification_configuration`]), rendered at synth.
+    ///
     /// # Errors
     /// [`SynthError::InvalidConstruct`] when the bucket has no deterministic name (the policy
-    /// could then only refer to the bucket resource, a dependency cycle).
+    /// could then only refer to the bucket resource, a dependency cycle), or the bucket or queue
+    /// is imported.
     pub fn add_object_created_notification(
         &self,
         stack: &mut Stack,
         queue: &Queue,
         prefix: &str,
     ) -> Result<(), SynthError> {
+        if self.is_imported() {
+            return Err(imported_error(&self.path, "notification configuration"));
+        }
         if self.name_template.is_none() {
             return Err(SynthError::InvalidConstruct {
                 construct: self.path.clone(),
@@ -397,20 +502,17 @@ impl Bucket {
                 },
             }),
         };
-        let config = serde_json::to_value(config)?;
-        let resource = stack.resource_mut(&self.logical_id)?;
-        let notifications = resource
-            .properties
-            .entry("NotificationConfiguration")
-            .or_insert_with(|| serde_json::json!({"QueueConfigurations": []}));
-        match notifications
-            .get_mut("QueueConfigurations")
-            .and_then(serde_json::Value::as_array_mut)
-        {
-            Some(list) => list.push(config),
-            None => notifications["QueueConfigurations"] = serde_json::json!([config]),
-        }
-        resource.depends_on.insert(queue.policy_id.clone());
+        stack.update_props(&self.logical_id, |bucket: &mut CfnBucket| {
+            bucket
+                .notification_configuration
+                .get_or_insert_with(NotificationConfiguration::default)
+                .queue_configurations
+                .push(config);
+        })?;
+        stack
+            .resource_mut(&self.logical_id)?
+            .depends_on
+            .insert(queue.policy_id.clone());
         Ok(())
     }
 
@@ -449,7 +551,7 @@ mod tests {
 
     use super::*;
     use crate::constructs::queue::QueueProps;
-    use crate::constructs::role::RoleProps;
+    use crate::constructs::role::{Role, RoleProps};
     use crate::rules::Severity;
     use crate::test_support::{
         DELETED, RETAINED, any_finding, assert_stable, first_finding, has_unsuppressed,
@@ -1159,5 +1261,164 @@ mod tests {
         let synth = stack.synth().unwrap();
         assert!(!synth.template.resources.contains_key(&bucket.policy_id));
         assert!(synth.template.resources.contains_key(&bucket.logical_id));
+    }
+
+    #[test]
+    fn grant_read_on_a_bucket_imported_by_name_yields_partition_arns_and_adds_no_resource() {
+        let mut stack = stack();
+        let role = worker(&mut stack);
+        let before: Vec<String> = stack
+            .synth()
+            .unwrap()
+            .template
+            .resources
+            .into_keys()
+            .collect();
+        let photos = Bucket::from_name("Photos", "photos-${AWS::AccountId}").unwrap();
+        assert!(photos.is_imported());
+        let granted = photos.grant_read(&mut stack, &role, "2024/*").unwrap();
+        assert_eq!(
+            granted
+                .iter()
+                .map(|s| serde_json::to_value(s).unwrap())
+                .collect::<Vec<_>>(),
+            vec![json!({
+                "Sid": "PhotosRead",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:s3:::photos-${AWS::AccountId}/2024/*"}]
+            })]
+        );
+        let list = photos.grant_list(&mut stack, &role, "2024/").unwrap();
+        assert_eq!(
+            list.resource,
+            vec![Expr::sub(
+                "arn:${AWS::Partition}:s3:::photos-${AWS::AccountId}"
+            )]
+        );
+        assert_eq!(photos.name(), Expr::sub("photos-${AWS::AccountId}"));
+        let synth = stack.synth().unwrap();
+        let after: Vec<&String> = synth.template.resources.keys().collect();
+        assert_eq!(after, before.iter().collect::<Vec<_>>(), "nothing added");
+        assert_eq!(
+            inline_policy_statements(&synth, &role).unwrap()[0]["Resource"],
+            json!([{"Fn::Sub": "arn:${AWS::Partition}:s3:::photos-${AWS::AccountId}/2024/*"}])
+        );
+        assert!(!synth.template.to_json().unwrap().contains("arn:aws:"));
+    }
+
+    #[test]
+    fn grant_put_on_a_bucket_imported_by_arn_uses_that_arn_and_its_kms_key() {
+        let (mut stack, (), role) = with_worker(|_| ());
+        let arn = "arn:${AWS::Partition}:s3:::shared-exports";
+        let key = Expr::sub("arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/1234");
+        let exports = Bucket::from_arn("Exports", arn)
+            .unwrap()
+            .with_kms_key(key.clone());
+        assert_eq!(exports.arn(), Expr::sub(arn));
+        assert_eq!(exports.name(), Expr::str("shared-exports"));
+        let granted = exports.grant_put(&mut stack, &role, "out/*").unwrap();
+        assert_eq!(granted.len(), 2);
+        assert_eq!(
+            granted[0].resource,
+            vec![Expr::sub("arn:${AWS::Partition}:s3:::shared-exports/out/*")]
+        );
+        assert_eq!(granted[1].resource, vec![key]);
+        assert_eq!(
+            granted[1].action,
+            vec!["kms:GenerateDataKey", "kms:Decrypt"]
+        );
+        assert_eq!(stack.statements(&role.logical_id), granted.as_slice());
+    }
+
+    #[test]
+    fn import_by_arn_rejects_what_is_not_a_bucket_arn() {
+        for arn in [
+            "photos",
+            "arn:${AWS::Partition}:sqs:eu-west-1:1:q",
+            "arn:${AWS::Partition}:s3:::bucket/key",
+        ] {
+            let err = Bucket::from_arn("Photos", arn).unwrap_err();
+            assert!(is_invalid_construct(&err, "Photos"), "{arn}: {err}");
+        }
+        assert!(Bucket::from_name("Photos", " ").is_err());
+    }
+
+    #[test]
+    fn an_imported_bucket_takes_no_policy_statement_and_no_notification() {
+        let mut stack = stack();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        let photos = Bucket::from_name("Photos", "photos").unwrap();
+        let err = photos
+            .add_to_resource_policy(
+                &mut stack,
+                Statement::allow(["s3:GetObject"], vec![photos.arn()]),
+            )
+            .unwrap_err();
+        assert!(is_invalid_construct(&err, "Photos"), "{err}");
+        let err = photos
+            .add_object_created_notification(&mut stack, &queue, "in/")
+            .unwrap_err();
+        assert!(is_invalid_construct(&err, "Photos"), "{err}");
+        assert_eq!(stack.statements(&queue.policy_id).len(), 1, "TLS only");
+    }
+
+    #[test]
+    fn grants_to_a_function_go_to_its_execution_role() {
+        use crate::constructs::function::{Function, FunctionCode, FunctionProps};
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let function = Function::new(
+            &mut stack,
+            "Worker",
+            FunctionProps::new(
+                "worker",
+                "test",
+                FunctionCode {
+                    bucket: "code".into(),
+                    key: "worker.zip".into(),
+                },
+            ),
+        )
+        .unwrap();
+        let granted = bucket.grant_read(&mut stack, &function, "in/*").unwrap();
+        assert!(
+            stack
+                .statements(&function.role.logical_id)
+                .contains(&granted[0])
+        );
+    }
+
+    #[test]
+    fn notifications_are_typed_bucket_state_rendered_at_synth() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        let queue = Queue::new(&mut stack, "Ingest", QueueProps::default()).unwrap();
+        stack
+            .resource_mut(&bucket.logical_id)
+            .unwrap()
+            .add_property_override("VersioningConfiguration.Status", "Suspended")
+            .unwrap();
+        bucket
+            .add_object_created_notification(&mut stack, &queue, "in/")
+            .unwrap();
+        let typed = stack.props::<CfnBucket>(&bucket.logical_id).unwrap();
+        let configs = &typed
+            .notification_configuration
+            .as_ref()
+            .unwrap()
+            .queue_configurations;
+        assert_eq!(configs.len(), 1);
+        assert_eq!(configs[0].queue, queue.arn());
+        let r = synthesized(&stack, &bucket.logical_id);
+        assert_eq!(
+            r.property("NotificationConfiguration.QueueConfigurations.0.Queue"),
+            Some(&json!({"Fn::GetAtt": ["Ingest", "Arn"]}))
+        );
+        assert_eq!(
+            r.property("VersioningConfiguration.Status"),
+            Some(&json!("Suspended")),
+            "an override made before the typed change still wins"
+        );
     }
 }

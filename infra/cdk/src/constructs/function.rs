@@ -1,5 +1,6 @@
-//! [`Function`]: a Lambda function on the OS-only runtime `provided.al2023` running a Rust
-//! `bootstrap`, with its own role and log group, and SQS event sources.
+//! [`Function`]: a Lambda function with its own role and log group, and SQS event sources. By
+//! default it runs a Rust `bootstrap` on the OS-only runtime `provided.al2023`; any other
+//! [`Runtime`] and handler can be chosen (`python3.12` with `app.handler`, `nodejs20.x`, …).
 
 use std::collections::BTreeMap;
 
@@ -15,9 +16,58 @@ use crate::resources::lambda::{
 };
 use crate::stack::Stack;
 
-/// The runtime every Argus function uses: Amazon Linux 2023, OS-only, handler `bootstrap`
-/// (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-provided.html>).
+/// The default runtime (every Argus function uses it): Amazon Linux 2023, OS-only, handler
+/// `bootstrap` (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-provided.html>).
 pub const RUNTIME: &str = "provided.al2023";
+
+/// The handler of an OS-only runtime: the executable `bootstrap` at the root of the package.
+pub const BOOTSTRAP_HANDLER: &str = "bootstrap";
+
+/// A Lambda runtime identifier
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html>).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Runtime {
+    /// `provided.al2023`: OS-only, runs a `bootstrap` executable (a Rust or Go binary). The
+    /// default.
+    #[default]
+    ProvidedAl2023,
+    /// `provided.al2`: OS-only on Amazon Linux 2.
+    ProvidedAl2,
+    /// `python3.12`.
+    Python312,
+    /// `python3.13`.
+    Python313,
+    /// `nodejs20.x`.
+    Nodejs20,
+    /// `nodejs22.x`.
+    Nodejs22,
+    /// `java21`.
+    Java21,
+    /// Any other identifier Lambda accepts, as written (e.g. `ruby3.3`).
+    Other(String),
+}
+
+impl Runtime {
+    /// The identifier Lambda uses, e.g. `python3.12`.
+    pub fn name(&self) -> &str {
+        match self {
+            Runtime::ProvidedAl2023 => RUNTIME,
+            Runtime::ProvidedAl2 => "provided.al2",
+            Runtime::Python312 => "python3.12",
+            Runtime::Python313 => "python3.13",
+            Runtime::Nodejs20 => "nodejs20.x",
+            Runtime::Nodejs22 => "nodejs22.x",
+            Runtime::Java21 => "java21",
+            Runtime::Other(name) => name,
+        }
+    }
+
+    /// Whether this is an OS-only runtime (`provided.*`), whose handler is the `bootstrap`
+    /// executable.
+    pub fn is_os_only(&self) -> bool {
+        self.name().starts_with("provided")
+    }
+}
 
 /// The instruction set the `bootstrap` is built for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -58,6 +108,11 @@ pub struct FunctionProps {
     pub description: String,
     /// The package.
     pub code: FunctionCode,
+    /// The runtime ([`Runtime::ProvidedAl2023`]).
+    pub runtime: Runtime,
+    /// The handler: `bootstrap` ([`BOOTSTRAP_HANDLER`]) for OS-only runtimes, `module.function`
+    /// for Python and Node.js (e.g. `app.handler`), `package.Class::method` for Java.
+    pub handler: String,
     /// x86_64 or arm64.
     pub architecture: Architecture,
     /// Memory in MB (128-10,240).
@@ -75,12 +130,15 @@ pub struct FunctionProps {
 }
 
 impl FunctionProps {
-    /// Defaults (256 MB, 30 s, x86_64, 365 days of logs) for a function name and package.
+    /// Defaults (a Rust `bootstrap` on `provided.al2023`, 256 MB, 30 s, x86_64, 365 days of logs)
+    /// for a function name and package.
     pub fn new(function_name: &str, description: &str, code: FunctionCode) -> Self {
         FunctionProps {
             function_name: function_name.to_owned(),
             description: description.to_owned(),
             code,
+            runtime: Runtime::ProvidedAl2023,
+            handler: BOOTSTRAP_HANDLER.to_owned(),
             architecture: Architecture::X86_64,
             memory_mb: 256,
             timeout_secs: 30,
@@ -89,6 +147,15 @@ impl FunctionProps {
             reserved_concurrency: None,
             log_removal_policy: RemovalPolicy::Retain,
         }
+    }
+
+    /// The same settings with another runtime and handler, e.g.
+    /// `(Runtime::Python312, "app.handler")`.
+    #[must_use]
+    pub fn with_runtime(mut self, runtime: Runtime, handler: &str) -> Self {
+        self.runtime = runtime;
+        self.handler = handler.to_owned();
+        self
     }
 }
 
@@ -123,7 +190,9 @@ impl Function {
     /// group only: no `AWSLambdaBasicExecutionRole`.
     ///
     /// # Errors
-    /// As [`Stack::add`]; [`SynthError::InvalidConstruct`] for memory or timeout out of range.
+    /// As [`Stack::add`]; [`SynthError::InvalidConstruct`] for memory or timeout out of range, an
+    /// empty runtime or handler (Lambda: 1-128 characters,
+    /// <https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html>).
     pub fn new(stack: &mut Stack, path: &str, props: FunctionProps) -> Result<Self, SynthError> {
         let invalid = |reason: String| SynthError::InvalidConstruct {
             construct: path.to_owned(),
@@ -139,6 +208,15 @@ impl Function {
             return Err(invalid(format!(
                 "timeout {} s is not within 1-900",
                 props.timeout_secs
+            )));
+        }
+        if props.runtime.name().trim().is_empty() {
+            return Err(invalid("the runtime is empty".into()));
+        }
+        if props.handler.trim().is_empty() || props.handler.len() > 128 {
+            return Err(invalid(format!(
+                "handler `{}` is not 1-128 characters",
+                props.handler
             )));
         }
         let log_group = LogGroup::new(
@@ -170,8 +248,8 @@ impl Function {
             function_name: Some(Expr::interpolate(&props.function_name)),
             description: Some(props.description),
             role: role.arn(),
-            runtime: RUNTIME.into(),
-            handler: "bootstrap".into(),
+            runtime: props.runtime.name().to_owned(),
+            handler: props.handler,
             code: Code {
                 s3_bucket: props.code.bucket,
                 s3_key: props.code.key,
@@ -643,5 +721,39 @@ mod tests {
                 .unwrap();
             (function, mapping)
         });
+    }
+
+    #[test]
+    fn runtime_and_handler_can_be_chosen() {
+        let mut stack = stack();
+        let function = Function::new(
+            &mut stack,
+            "Thumbnails",
+            props("thumbnails").with_runtime(Runtime::Python312, "app.handler"),
+        )
+        .unwrap();
+        let r = synthesized(&stack, &function.logical_id);
+        assert_eq!(r.property("Runtime"), Some(&json!("python3.12")));
+        assert_eq!(r.property("Handler"), Some(&json!("app.handler")));
+        assert_eq!(Runtime::Nodejs20.name(), "nodejs20.x");
+        assert_eq!(Runtime::Other("ruby3.3".into()).name(), "ruby3.3");
+        assert!(Runtime::default().is_os_only() && !Runtime::Python312.is_os_only());
+        let default = props("x");
+        assert_eq!(
+            (default.runtime, default.handler.as_str()),
+            (Runtime::ProvidedAl2023, "bootstrap")
+        );
+    }
+
+    #[test]
+    fn an_empty_handler_is_rejected() {
+        let mut stack = stack();
+        let err = Function::new(
+            &mut stack,
+            "Thumbnails",
+            props("thumbnails").with_runtime(Runtime::Nodejs20, " "),
+        )
+        .unwrap_err();
+        assert!(is_invalid_construct(&err, "Thumbnails"), "{err}");
     }
 }

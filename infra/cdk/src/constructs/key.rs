@@ -1,6 +1,7 @@
 //! [`Key`]: a customer managed KMS key with rotation, for what AWS managed keys cannot do
 //! (e.g. CloudWatch alarms publishing to an encrypted topic).
 
+use crate::constructs::grant::{Grantee, add_grants, arn_resource, imported_error};
 use crate::constructs::sid;
 use crate::error::SynthError;
 use crate::iam::{PolicyDocument, Principal, Statement};
@@ -15,13 +16,17 @@ pub struct KeyProps {
     pub description: String,
 }
 
-/// A symmetric KMS key in a stack. Its key policy gives the account root full access (the
-/// default key policy, so IAM policies can grant use and the key cannot become unmanageable:
+/// A symmetric KMS key in a stack, or an existing key imported with [`Key::from_arn`]. A key of
+/// the stack has a key policy giving the account root full access (the default key policy, so IAM
+/// policies can grant use and the key cannot become unmanageable:
 /// <https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html>).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Key {
-    /// The key's logical ID.
+    /// The key's logical ID (for an imported key: the ID its path gives, used only to name grant
+    /// statements).
     pub logical_id: String,
+    path: String,
+    imported_arn: Option<String>,
 }
 
 impl Key {
@@ -49,25 +54,116 @@ impl Key {
                 "root",
             )));
         stack.add_statement(&logical_id, root)?;
-        Ok(Key { logical_id })
+        Ok(Key {
+            logical_id,
+            path: path.to_owned(),
+            imported_arn: None,
+        })
     }
 
-    /// `{"Fn::GetAtt": [key, "Arn"]}`.
+    /// An existing key, by ARN (as aws-cdk-lib's `Key.fromKeyArn`), e.g.
+    /// `arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/<key id>`: it adds nothing
+    /// to the template, and grants on it name the ARN as given. Its key policy must let IAM
+    /// policies of the account grant use (the default key policy does).
+    ///
+    /// # Errors
+    /// [`SynthError::EmptyLogicalId`] for a path that gives no logical ID;
+    /// [`SynthError::InvalidConstruct`] for an ARN not of the form
+    /// `arn:<partition>:kms:<region>:<account>:key/<id>`.
+    pub fn from_arn(path: &str, arn: &str) -> Result<Self, SynthError> {
+        let rest = arn_resource(path, arn, ":kms:", "a KMS key")?;
+        if !rest.contains(":key/") {
+            return Err(SynthError::InvalidConstruct {
+                construct: path.to_owned(),
+                reason: format!(
+                    "`{arn}` is not a key ARN (`…:key/<id>`; aliases cannot be granted on)"
+                ),
+            });
+        }
+        Ok(Key {
+            logical_id: Stack::logical_id(path)?,
+            path: path.to_owned(),
+            imported_arn: Some(arn.to_owned()),
+        })
+    }
+
+    /// Whether the key was imported with [`Key::from_arn`].
+    pub fn is_imported(&self) -> bool {
+        self.imported_arn.is_some()
+    }
+
+    /// `{"Fn::GetAtt": [key, "Arn"]}`, or the ARN an imported key was imported by.
     pub fn arn(&self) -> Expr {
-        Expr::get_att(&self.logical_id, "Arn")
+        match &self.imported_arn {
+            Some(arn) => Expr::interpolate(arn),
+            None => Expr::get_att(&self.logical_id, "Arn"),
+        }
+    }
+
+    /// Grants exactly `actions` (e.g. `kms:Decrypt`) on this key, as one statement named
+    /// `<Key><verb>`, and returns it. Actions:
+    /// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html>.
+    ///
+    /// # Errors
+    /// As [`Stack::add_statement`].
+    pub fn grant(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+        verb: &str,
+        actions: &[&str],
+    ) -> Result<Statement, SynthError> {
+        let statement = Statement::allow(actions.iter().copied(), vec![self.arn()])
+            .with_sid(sid(&[&self.logical_id, verb]));
+        add_grants(stack, grantee, vec![statement.clone()])?;
+        Ok(statement)
+    }
+
+    /// Grants `kms:Decrypt` (as aws-cdk-lib's `grantDecrypt`) and returns the statement.
+    ///
+    /// # Errors
+    /// As [`Stack::add_statement`].
+    pub fn grant_decrypt(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+    ) -> Result<Statement, SynthError> {
+        self.grant(stack, grantee, "Decrypt", &["kms:Decrypt"])
+    }
+
+    /// Grants `kms:Encrypt`, `kms:Decrypt` and `kms:GenerateDataKey` (envelope encryption, no
+    /// wildcard actions) and returns the statement.
+    ///
+    /// # Errors
+    /// As [`Stack::add_statement`].
+    pub fn grant_encrypt_decrypt(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+    ) -> Result<Statement, SynthError> {
+        self.grant(
+            stack,
+            grantee,
+            "EncryptDecrypt",
+            &["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"],
+        )
     }
 
     /// Lets an AWS service principal of this account use the key for `actions`
     /// (e.g. `kms:Decrypt`, `kms:GenerateDataKey*`).
     ///
     /// # Errors
-    /// As [`Stack::add_statement`].
+    /// As [`Stack::add_statement`]; [`SynthError::InvalidConstruct`] for an imported key, whose
+    /// key policy this stack does not manage.
     pub fn allow_service(
         &self,
         stack: &mut Stack,
         service: &str,
         actions: &[&str],
     ) -> Result<(), SynthError> {
+        if self.is_imported() {
+            return Err(imported_error(&self.path, "key policy"));
+        }
         let statement = Statement::allow(actions.iter().copied(), vec!["*".into()])
             .with_sid(sid(&["Allow", service]))
             .with_principal(Principal::Service(service.to_owned()))
@@ -173,5 +269,27 @@ mod tests {
             key.arn().to_json(),
             json!({"Fn::GetAtt": ["AlarmKey", "Arn"]})
         );
+    }
+
+    #[test]
+    fn grants_on_an_imported_key_name_its_arn() {
+        let mut stack = stack();
+        let role = crate::test_support::worker(&mut stack);
+        let arn = "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/0000-1111";
+        let key = Key::from_arn("Shared", arn).unwrap();
+        let decrypt = key.grant_decrypt(&mut stack, &role).unwrap();
+        assert_eq!(decrypt.action, vec!["kms:Decrypt"]);
+        assert_eq!(decrypt.resource, vec![Expr::sub(arn)]);
+        assert_eq!(decrypt.sid.as_deref(), Some("SharedDecrypt"));
+        let both = key.grant_encrypt_decrypt(&mut stack, &role).unwrap();
+        assert!(both.action.iter().all(|a| !a.contains('*')));
+        assert!(
+            key.allow_service(&mut stack, "logs.amazonaws.com", &["kms:Decrypt"])
+                .is_err()
+        );
+        assert!(Key::from_arn("Shared", "arn:${AWS::Partition}:kms:r:a:alias/x").is_err());
+        let synth = stack.synth().unwrap();
+        assert!(!synth.template.resources.contains_key("Shared"));
+        assert_eq!(unsuppressed_rules(&synth), Vec::<&str>::new());
     }
 }

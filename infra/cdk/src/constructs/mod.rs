@@ -9,6 +9,7 @@
 pub mod alarm;
 pub mod bucket;
 pub mod function;
+pub mod grant;
 pub mod http_api;
 pub mod key;
 pub mod log_group;
@@ -20,7 +21,8 @@ pub mod trail;
 
 pub use alarm::{Alarm, AlarmProps, Comparison, Metric};
 pub use bucket::{AccessLogs, Bucket, BucketEncryptionKind, BucketProps};
-pub use function::{Architecture, Function, FunctionCode, FunctionProps, SqsEventSource};
+pub use function::{Architecture, Function, FunctionCode, FunctionProps, Runtime, SqsEventSource};
+pub use grant::Grantee;
 pub use http_api::{HttpApi, HttpApiProps, RouteAuthorization};
 pub use key::{Key, KeyProps};
 pub use log_group::{LogGroup, LogGroupProps};

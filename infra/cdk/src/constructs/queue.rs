@@ -1,6 +1,6 @@
 //! [`Queue`]: an SQS queue with SSE, a TLS-only queue policy and a dead-letter queue.
 
-use crate::constructs::role::Role;
+use crate::constructs::grant::{Grantee, add_grants, arn_resource, imported_error};
 use crate::constructs::sid;
 use crate::error::SynthError;
 use crate::iam::{PolicyDocument, Statement};
@@ -49,17 +49,22 @@ impl Default for QueueProps {
     }
 }
 
-/// An SQS queue in a stack.
+/// An SQS queue in a stack, or an existing queue imported with [`Queue::from_arn`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Queue {
-    /// The queue's logical ID.
+    /// The queue's logical ID (for an imported queue: the ID its path gives, used only to name
+    /// grant statements).
     pub logical_id: String,
-    /// The queue policy's logical ID.
+    /// The queue policy's logical ID (empty for an imported queue, whose policy this stack does
+    /// not manage).
     pub policy_id: String,
     /// The dead-letter queue, when the construct made one.
     pub dead_letter_queue: Option<Box<Queue>>,
-    /// Seconds a received message stays invisible.
+    /// Seconds a received message stays invisible (for an imported queue: SQS's default, 30,
+    /// unless set).
     pub visibility_timeout_secs: u32,
+    imported_arn: Option<String>,
+    path: String,
 }
 
 impl Queue {
@@ -126,6 +131,8 @@ impl Queue {
             policy_id,
             dead_letter_queue,
             visibility_timeout_secs: props.visibility_timeout_secs,
+            imported_arn: None,
+            path: path.to_owned(),
         };
         if props.enforce_tls {
             queue.add_to_resource_policy(
@@ -136,63 +143,134 @@ impl Queue {
         Ok(queue)
     }
 
-    /// `{"Fn::GetAtt": [queue, "Arn"]}`.
+    /// An existing queue, by ARN (as aws-cdk-lib's `Queue.fromQueueArn`), e.g.
+    /// `arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:jobs`: it adds nothing to the
+    /// template, and grants on it name the ARN as given (a template is written with `Fn::Sub`).
+    /// Its visibility timeout is taken to be SQS's default (30 s); set
+    /// [`Queue::visibility_timeout_secs`] when it differs.
+    ///
+    /// # Errors
+    /// [`SynthError::EmptyLogicalId`] for a path that gives no logical ID;
+    /// [`SynthError::InvalidConstruct`] for an ARN not of the form
+    /// `arn:<partition>:sqs:<region>:<account>:<name>`.
+    pub fn from_arn(path: &str, arn: &str) -> Result<Self, SynthError> {
+        arn_resource(path, arn, ":sqs:", "an SQS queue")?;
+        Ok(Queue {
+            logical_id: Stack::logical_id(path)?,
+            policy_id: String::new(),
+            dead_letter_queue: None,
+            visibility_timeout_secs: 30,
+            imported_arn: Some(arn.to_owned()),
+            path: path.to_owned(),
+        })
+    }
+
+    /// Whether the queue was imported with [`Queue::from_arn`].
+    pub fn is_imported(&self) -> bool {
+        self.imported_arn.is_some()
+    }
+
+    /// `{"Fn::GetAtt": [queue, "Arn"]}`, or the ARN an imported queue was imported by.
     pub fn arn(&self) -> Expr {
-        Expr::get_att(&self.logical_id, "Arn")
+        match &self.imported_arn {
+            Some(arn) => Expr::interpolate(arn),
+            None => Expr::get_att(&self.logical_id, "Arn"),
+        }
     }
 
-    /// `{"Ref": queue}`: the queue URL.
+    /// The queue URL: `{"Ref": queue}`, or for an imported queue
+    /// `https://sqs.<region>.<URL suffix>/<account>/<name>` from the ARN's fields
+    /// (`Fn::Select` over `Fn::Split`).
     pub fn url(&self) -> Expr {
-        Expr::reference(&self.logical_id)
+        match &self.imported_arn {
+            Some(arn) => {
+                let field = |i| Expr::select(i, Expr::split(":", Expr::interpolate(arn)));
+                Expr::join(
+                    "",
+                    vec![
+                        "https://sqs.".into(),
+                        field(3),
+                        ".".into(),
+                        Expr::pseudo(crate::intrinsic::Pseudo::UrlSuffix),
+                        "/".into(),
+                        field(4),
+                        "/".into(),
+                        field(5),
+                    ],
+                )
+            }
+            None => Expr::reference(&self.logical_id),
+        }
     }
 
-    /// `{"Fn::GetAtt": [queue, "QueueName"]}`.
+    /// `{"Fn::GetAtt": [queue, "QueueName"]}`, or for an imported queue the last field of its ARN.
     pub fn name(&self) -> Expr {
-        Expr::get_att(&self.logical_id, "QueueName")
+        match &self.imported_arn {
+            Some(arn) => Expr::select(5, Expr::split(":", Expr::interpolate(arn))),
+            None => Expr::get_att(&self.logical_id, "QueueName"),
+        }
     }
 
     /// Adds a statement to the queue policy.
     ///
     /// # Errors
-    /// As [`Stack::add_statement`].
+    /// As [`Stack::add_statement`]; [`SynthError::InvalidConstruct`] for an imported queue,
+    /// whose policy this stack does not manage.
     pub fn add_to_resource_policy(
         &self,
         stack: &mut Stack,
         statement: Statement,
     ) -> Result<(), SynthError> {
+        if self.is_imported() {
+            return Err(imported_error(&self.path, "queue policy"));
+        }
         stack.add_statement(&self.policy_id, statement)
     }
 
     /// Grants what a Lambda event source mapping needs to poll the queue:
     /// `sqs:ReceiveMessage`, `sqs:DeleteMessage`, `sqs:ChangeMessageVisibility`,
-    /// `sqs:GetQueueAttributes` (<https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>).
+    /// `sqs:GetQueueAttributes` (<https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>),
+    /// and returns the statement added.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant_consume(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
+    pub fn grant_consume(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+    ) -> Result<Statement, SynthError> {
         let actions = [
             "sqs:ReceiveMessage",
             "sqs:DeleteMessage",
             "sqs:ChangeMessageVisibility",
             "sqs:GetQueueAttributes",
         ];
-        role.add_to_policy(
-            stack,
-            Statement::allow(actions, vec![self.arn()])
-                .with_sid(sid(&[&self.logical_id, "Consume"])),
-        )
+        self.grant_one(stack, grantee, "Consume", &actions)
     }
 
-    /// Grants `sqs:SendMessage`.
+    /// Grants `sqs:SendMessage` (the least a producer needs) and returns the statement added.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant_send(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
-        role.add_to_policy(
-            stack,
-            Statement::allow(["sqs:SendMessage"], vec![self.arn()])
-                .with_sid(sid(&[&self.logical_id, "Send"])),
-        )
+    pub fn grant_send(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+    ) -> Result<Statement, SynthError> {
+        self.grant_one(stack, grantee, "Send", &["sqs:SendMessage"])
+    }
+
+    fn grant_one(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+        verb: &str,
+        actions: &[&str],
+    ) -> Result<Statement, SynthError> {
+        let statement = Statement::allow(actions.iter().copied(), vec![self.arn()])
+            .with_sid(sid(&[&self.logical_id, verb]));
+        add_grants(stack, grantee, vec![statement.clone()])?;
+        Ok(statement)
     }
 }
 
@@ -504,5 +582,33 @@ mod tests {
         });
         assert_eq!(queue.logical_id, "IngestQueue");
         assert_eq!(queue.policy_id, "IngestQueuePolicy");
+    }
+
+    #[test]
+    fn grants_on_an_imported_queue_name_its_arn() {
+        let (mut stack, (), role) = with_worker(|_| ());
+        let arn = "arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:jobs";
+        let jobs = Queue::from_arn("Jobs", arn).unwrap();
+        assert!(jobs.is_imported());
+        let send = jobs.grant_send(&mut stack, &role).unwrap();
+        let consume = jobs.grant_consume(&mut stack, &role).unwrap();
+        assert_eq!(send.resource, vec![Expr::sub(arn)]);
+        assert_eq!(send.sid.as_deref(), Some("JobsSend"));
+        assert_eq!(consume.action.len(), 4);
+        assert_eq!(stack.statements(&role.logical_id), [send, consume]);
+        assert_eq!(
+            jobs.name().to_json(),
+            json!({"Fn::Select": ["5", {"Fn::Split": [":", {"Fn::Sub": arn}]}]})
+        );
+        let synth = stack.synth().unwrap();
+        assert!(!synth.template.resources.contains_key("Jobs"));
+        assert!(
+            jobs.add_to_resource_policy(
+                &mut stack,
+                Statement::allow(["sqs:SendMessage"], vec![jobs.arn()])
+            )
+            .is_err()
+        );
+        assert!(Queue::from_arn("Jobs", "arn:${AWS::Partition}:sns:r:a:t").is_err());
     }
 }

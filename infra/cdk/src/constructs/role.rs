@@ -4,7 +4,6 @@ use crate::error::SynthError;
 use crate::iam::{PolicyDocument, Principal, Statement};
 use crate::intrinsic::Expr;
 use crate::resources::iam::CfnRole;
-use crate::rules::RESOURCELESS_ACTIONS;
 use crate::stack::{PolicySlot, Stack};
 
 /// Who may assume the role.
@@ -35,8 +34,9 @@ impl RoleProps {
     }
 }
 
-/// An IAM role in a stack. Grants from other constructs (`bucket.grant_read(stack, &role, …)`)
-/// add statements to its single inline policy, [`crate::stack::INLINE_POLICY_NAME`].
+/// An IAM role in a stack. Grants from other constructs (`bucket.grant_read(stack, &role, …)`;
+/// a role is a [`crate::constructs::Grantee`]) add statements to its single inline policy, named
+/// by [`crate::stack::StackSettings::inline_policy_name`] (`least-privilege` by default).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Role {
     /// The role's logical ID.
@@ -82,7 +82,9 @@ impl Role {
     }
 
     /// Grants actions that support no resource-level permission (the Rekognition `Detect*` and
-    /// `CompareFaces` actions), in a statement of their own with `Resource: "*"`.
+    /// `CompareFaces` actions, and whatever the stack's rule set lists:
+    /// [`Stack::add_resourceless_actions`]), in a statement of their own with `Resource: "*"`,
+    /// and returns that statement.
     ///
     /// # Errors
     /// [`SynthError::InvalidConstruct`] if an action does support resources: those must be
@@ -92,14 +94,14 @@ impl Role {
         stack: &mut Stack,
         sid: &str,
         actions: &[&str],
-    ) -> Result<(), SynthError> {
+    ) -> Result<Statement, SynthError> {
         if actions.is_empty() {
             return Err(SynthError::InvalidConstruct {
                 construct: self.logical_id.clone(),
                 reason: format!("statement `{sid}` grants no action"),
             });
         }
-        if let Some(action) = actions.iter().find(|a| !RESOURCELESS_ACTIONS.contains(a)) {
+        if let Some(action) = actions.iter().find(|a| !stack.rules().is_resourceless(a)) {
             return Err(SynthError::InvalidConstruct {
                 construct: self.logical_id.clone(),
                 reason: format!(
@@ -107,10 +109,9 @@ impl Role {
                 ),
             });
         }
-        stack.add_statement(
-            &self.logical_id,
-            Statement::allow(actions.iter().copied(), vec!["*".into()]).with_sid(sid),
-        )
+        let statement = Statement::allow(actions.iter().copied(), vec!["*".into()]).with_sid(sid);
+        stack.add_statement(&self.logical_id, statement.clone())?;
+        Ok(statement)
     }
 }
 
@@ -262,5 +263,23 @@ mod tests {
             role.arn().to_json(),
             json!({"Fn::GetAtt": ["Worker", "Arn"]})
         );
+    }
+
+    #[test]
+    fn resourceless_actions_added_to_the_stack_are_accepted_and_not_reported() {
+        let mut stack = stack();
+        let role = worker(&mut stack);
+        assert!(
+            role.grant_resourceless(&mut stack, "Describe", &["ec2:DescribeInstances"])
+                .is_err()
+        );
+        stack.add_resourceless_actions(["ec2:DescribeInstances"]);
+        let statement = role
+            .grant_resourceless(&mut stack, "Describe", &["ec2:DescribeInstances"])
+            .unwrap();
+        assert_eq!(statement.resource, vec![Expr::from("*")]);
+        assert_eq!(stack.statements(&role.logical_id), [statement]);
+        let synth = stack.synth().unwrap();
+        assert!(!any_finding(&synth, |f| f.rule == "IAM-WILDCARD-RESOURCE"));
     }
 }

@@ -1,7 +1,7 @@
 //! [`Table`]: a DynamoDB table, on-demand, with TTL, point-in-time recovery, encryption and
 //! deletion protection when retained.
 
-use crate::constructs::role::Role;
+use crate::constructs::grant::{Grantee, add_grants, arn_resource};
 use crate::constructs::{RemovalPolicy, sid};
 use crate::error::SynthError;
 use crate::iam::Statement;
@@ -96,12 +96,24 @@ impl TableProps {
     }
 }
 
-/// A DynamoDB table in a stack.
+/// A DynamoDB table in a stack, or an existing table imported with [`Table::from_name`] or
+/// [`Table::from_arn`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
-    /// The table's logical ID.
+    /// The table's logical ID (for an imported table: the ID its path gives, used only to name
+    /// grant statements).
     pub logical_id: String,
     has_indexes: bool,
+    imported: Option<ImportedTable>,
+}
+
+/// What an imported table is known by.
+#[derive(Clone, Debug, PartialEq)]
+struct ImportedTable {
+    /// The name (`Fn::Sub` template or literal), when imported by name.
+    name: Option<String>,
+    /// The ARN template.
+    arn: String,
 }
 
 fn key_schema(partition: &Attribute, sort: Option<&Attribute>) -> Vec<KeySchema> {
@@ -188,53 +200,142 @@ impl Table {
         Ok(Table {
             logical_id,
             has_indexes: !props.global_secondary_indexes.is_empty(),
+            imported: None,
         })
     }
 
-    /// `{"Ref": table}`: the table name.
-    pub fn name(&self) -> Expr {
-        Expr::reference(&self.logical_id)
+    /// An existing table in the stack's account and Region, by name (as aws-cdk-lib's
+    /// `Table.fromTableName`): it adds nothing to the template, and grants on it name
+    /// `arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/<name>`. `name` may
+    /// be an `Fn::Sub` template. The table is taken to have no index; see
+    /// [`Table::with_indexes`].
+    ///
+    /// # Errors
+    /// [`SynthError::EmptyLogicalId`] for a path that gives no logical ID;
+    /// [`SynthError::InvalidConstruct`] for an empty name.
+    pub fn from_name(path: &str, name: &str) -> Result<Self, SynthError> {
+        if name.trim().is_empty() {
+            return Err(SynthError::InvalidConstruct {
+                construct: path.to_owned(),
+                reason: "an imported table needs a name".into(),
+            });
+        }
+        Ok(Table {
+            logical_id: Stack::logical_id(path)?,
+            has_indexes: false,
+            imported: Some(ImportedTable {
+                name: Some(name.to_owned()),
+                arn: format!(
+                    "arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{name}"
+                ),
+            }),
+        })
     }
 
-    /// `{"Fn::GetAtt": [table, "Arn"]}`.
+    /// An existing table, by ARN (as aws-cdk-lib's `Table.fromTableArn`), e.g.
+    /// `arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders`: it adds
+    /// nothing to the template, and grants on it name the ARN as given.
+    ///
+    /// # Errors
+    /// [`SynthError::EmptyLogicalId`] for a path that gives no logical ID;
+    /// [`SynthError::InvalidConstruct`] for an ARN not of the form
+    /// `arn:<partition>:dynamodb:<region>:<account>:table/<name>`.
+    pub fn from_arn(path: &str, arn: &str) -> Result<Self, SynthError> {
+        let rest = arn_resource(path, arn, ":dynamodb:", "a DynamoDB table")?;
+        if !rest.contains(":table/") {
+            return Err(SynthError::InvalidConstruct {
+                construct: path.to_owned(),
+                reason: format!("`{arn}` is not a table ARN (`…:table/<name>`)"),
+            });
+        }
+        Ok(Table {
+            logical_id: Stack::logical_id(path)?,
+            has_indexes: false,
+            imported: Some(ImportedTable {
+                name: None,
+                arn: arn.to_owned(),
+            }),
+        })
+    }
+
+    /// Declares whether an imported table has secondary indexes, so read grants also cover
+    /// `<table ARN>/index/*`.
+    #[must_use]
+    pub fn with_indexes(mut self, has_indexes: bool) -> Self {
+        self.has_indexes = has_indexes;
+        self
+    }
+
+    /// Whether the table was imported rather than added to the stack.
+    pub fn is_imported(&self) -> bool {
+        self.imported.is_some()
+    }
+
+    /// The table name: `{"Ref": table}`; for a table imported by name, that name; for one
+    /// imported by ARN, the text after `table/` (`Fn::Select` over `Fn::Split`).
+    pub fn name(&self) -> Expr {
+        match &self.imported {
+            None => Expr::reference(&self.logical_id),
+            Some(ImportedTable {
+                name: Some(name), ..
+            }) => Expr::interpolate(name),
+            Some(ImportedTable { arn, .. }) => {
+                Expr::select(1, Expr::split("table/", Expr::interpolate(arn)))
+            }
+        }
+    }
+
+    /// `{"Fn::GetAtt": [table, "Arn"]}`, or an imported table's ARN.
     pub fn arn(&self) -> Expr {
-        Expr::get_att(&self.logical_id, "Arn")
+        match &self.imported {
+            Some(imported) => Expr::interpolate(&imported.arn),
+            None => Expr::get_att(&self.logical_id, "Arn"),
+        }
     }
 
     fn arns(&self, with_indexes: bool) -> Vec<Expr> {
         let mut arns = vec![self.arn()];
         if with_indexes && self.has_indexes {
-            arns.push(Expr::sub(format!("${{{}.Arn}}/index/*", self.logical_id)));
+            arns.push(match &self.imported {
+                Some(imported) => Expr::interpolate(format!("{}/index/*", imported.arn)),
+                None => Expr::sub(format!("${{{}.Arn}}/index/*", self.logical_id)),
+            });
         }
         arns
     }
 
     /// Grants exactly `actions` (e.g. `dynamodb:PutItem`) on the table (and its indexes when
-    /// `with_indexes`), as one statement named `<Table><verb>`.
+    /// `with_indexes`), as one statement named `<Table><verb>`, and returns it. Actions:
+    /// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html>.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
     pub fn grant(
         &self,
         stack: &mut Stack,
-        role: &Role,
+        grantee: &dyn Grantee,
         verb: &str,
         actions: &[&str],
         with_indexes: bool,
-    ) -> Result<(), SynthError> {
+    ) -> Result<Statement, SynthError> {
         let statement = Statement::allow(actions.iter().copied(), self.arns(with_indexes))
             .with_sid(sid(&[&self.logical_id, verb]));
-        role.add_to_policy(stack, statement)
+        add_grants(stack, grantee, vec![statement.clone()])?;
+        Ok(statement)
     }
 
-    /// Grants reads: `GetItem`, `BatchGetItem`, `Query` (table and indexes).
+    /// Grants reads: `GetItem`, `BatchGetItem`, `Query` (table and indexes); returns the statement.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant_read_data(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
+    pub fn grant_read_data(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+    ) -> Result<Statement, SynthError> {
         self.grant(
             stack,
-            role,
+            grantee,
             "Read",
             &[
                 "dynamodb:GetItem",
@@ -245,14 +346,18 @@ impl Table {
         )
     }
 
-    /// Grants item writes: `PutItem`, `UpdateItem`, `GetItem` (no deletes).
+    /// Grants item writes: `PutItem`, `UpdateItem`, `GetItem` (no deletes); returns the statement.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant_write_data(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
+    pub fn grant_write_data(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+    ) -> Result<Statement, SynthError> {
         self.grant(
             stack,
-            role,
+            grantee,
             "Write",
             &[
                 "dynamodb:PutItem",
@@ -264,12 +369,16 @@ impl Table {
     }
 
     /// Grants `PutItem` only: for append-only tables such as an audit trail, written with
-    /// `attribute_not_exists` conditions; no update or delete.
+    /// `attribute_not_exists` conditions; no update or delete. Returns the statement.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant_append(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
-        self.grant(stack, role, "Append", &["dynamodb:PutItem"], false)
+    pub fn grant_append(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+    ) -> Result<Statement, SynthError> {
+        self.grant(stack, grantee, "Append", &["dynamodb:PutItem"], false)
     }
 }
 
@@ -546,5 +655,31 @@ mod tests {
             table.logical_id
         });
         assert_eq!(id, "ResultsTable");
+    }
+
+    #[test]
+    fn grants_on_an_imported_table_name_its_arn_in_the_partition() {
+        let (mut stack, (), role) = with_worker(|_| ());
+        let orders = Table::from_name("Orders", "orders").unwrap();
+        let read = orders.grant_read_data(&mut stack, &role).unwrap();
+        assert_eq!(
+            read.resource,
+            vec![Expr::sub(
+                "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders"
+            )]
+        );
+        let arn = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/events";
+        let events = Table::from_arn("Events", arn).unwrap().with_indexes(true);
+        let read = events.grant_read_data(&mut stack, &role).unwrap();
+        assert_eq!(
+            read.resource,
+            vec![Expr::sub(arn), Expr::sub(format!("{arn}/index/*"))]
+        );
+        let append = events.grant_append(&mut stack, &role).unwrap();
+        assert_eq!(append.resource, vec![Expr::sub(arn)]);
+        assert_eq!(stack.statements(&role.logical_id).len(), 3);
+        assert!(Table::from_arn("Events", "arn:${AWS::Partition}:dynamodb:r:a:stream/x").is_err());
+        let synth = stack.synth().unwrap();
+        assert_eq!(synth.template.resources.len(), 1, "only the role");
     }
 }

@@ -1,6 +1,6 @@
 //! [`Topic`]: an SNS topic encrypted with KMS, with a TLS-only topic policy.
 
-use crate::constructs::role::Role;
+use crate::constructs::grant::{Grantee, add_grants, arn_resource, imported_error};
 use crate::constructs::sid;
 use crate::error::SynthError;
 use crate::iam::{PolicyDocument, Principal, Statement};
@@ -28,14 +28,17 @@ pub struct TopicProps {
     pub key: TopicKey,
 }
 
-/// An SNS topic in a stack.
+/// An SNS topic in a stack, or an existing topic imported with [`Topic::from_arn`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Topic {
-    /// The topic's logical ID.
+    /// The topic's logical ID (for an imported topic: the ID its path gives, used only to name
+    /// grant statements).
     pub logical_id: String,
-    /// The topic policy's logical ID.
+    /// The topic policy's logical ID (empty for an imported topic, whose policy this stack does
+    /// not manage).
     pub policy_id: String,
     path: String,
+    imported_arn: Option<String>,
 }
 
 impl Topic {
@@ -69,6 +72,7 @@ impl Topic {
             logical_id,
             policy_id,
             path: path.to_owned(),
+            imported_arn: None,
         };
         stack.add_statement(
             &topic.policy_id,
@@ -77,28 +81,60 @@ impl Topic {
         Ok(topic)
     }
 
-    /// `{"Ref": topic}`: the topic ARN.
-    pub fn arn(&self) -> Expr {
-        Expr::reference(&self.logical_id)
+    /// An existing topic, by ARN (as aws-cdk-lib's `Topic.fromTopicArn`), e.g.
+    /// `arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:alerts`: it adds nothing to the
+    /// template, and grants on it name the ARN as given (a template is written with `Fn::Sub`).
+    ///
+    /// # Errors
+    /// [`SynthError::EmptyLogicalId`] for a path that gives no logical ID;
+    /// [`SynthError::InvalidConstruct`] for an ARN not of the form
+    /// `arn:<partition>:sns:<region>:<account>:<name>`.
+    pub fn from_arn(path: &str, arn: &str) -> Result<Self, SynthError> {
+        arn_resource(path, arn, ":sns:", "an SNS topic")?;
+        Ok(Topic {
+            logical_id: Stack::logical_id(path)?,
+            policy_id: String::new(),
+            path: path.to_owned(),
+            imported_arn: Some(arn.to_owned()),
+        })
     }
 
-    /// Grants `sns:Publish` on this topic.
+    /// Whether the topic was imported with [`Topic::from_arn`].
+    pub fn is_imported(&self) -> bool {
+        self.imported_arn.is_some()
+    }
+
+    /// `{"Ref": topic}`: the topic ARN (or the ARN an imported topic was imported by).
+    pub fn arn(&self) -> Expr {
+        match &self.imported_arn {
+            Some(arn) => Expr::interpolate(arn),
+            None => Expr::reference(&self.logical_id),
+        }
+    }
+
+    /// Grants `sns:Publish` on this topic and returns the statement added.
     ///
     /// # Errors
     /// As [`Stack::add_statement`].
-    pub fn grant_publish(&self, stack: &mut Stack, role: &Role) -> Result<(), SynthError> {
-        role.add_to_policy(
-            stack,
-            Statement::allow(["sns:Publish"], vec![self.arn()])
-                .with_sid(sid(&[&self.logical_id, "Publish"])),
-        )
+    pub fn grant_publish(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+    ) -> Result<Statement, SynthError> {
+        let statement = Statement::allow(["sns:Publish"], vec![self.arn()])
+            .with_sid(sid(&[&self.logical_id, "Publish"]));
+        add_grants(stack, grantee, vec![statement.clone()])?;
+        Ok(statement)
     }
 
     /// Lets CloudWatch alarms of this account publish to the topic.
     ///
     /// # Errors
-    /// As [`Stack::add_statement`].
+    /// As [`Stack::add_statement`]; [`SynthError::InvalidConstruct`] for an imported topic.
     pub fn allow_cloudwatch_alarms(&self, stack: &mut Stack) -> Result<(), SynthError> {
+        if self.is_imported() {
+            return Err(imported_error(&self.path, "topic policy"));
+        }
         let statement = Statement::allow(["sns:Publish"], vec![self.arn()])
             .with_sid("AllowCloudWatchAlarms")
             .with_principal(Principal::Service("cloudwatch.amazonaws.com".into()))
@@ -112,6 +148,8 @@ impl Topic {
 
     /// Subscribes an e-mail address (the owner confirms it from the message SNS sends).
     /// `index` numbers the subscription's construct path.
+    ///
+    /// Works on an imported topic too (the subscription is a resource of this stack).
     ///
     /// # Errors
     /// As [`Stack::add`]; [`SynthError::InvalidConstruct`] for an address without `@`.
@@ -289,5 +327,21 @@ mod tests {
             topic
         });
         assert_eq!(topic.logical_id, "Alerts");
+    }
+
+    #[test]
+    fn grant_publish_on_an_imported_topic_names_its_arn() {
+        let (mut stack, (), role) = with_worker(|_| ());
+        let arn = "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:ops";
+        let ops = Topic::from_arn("Ops", arn).unwrap();
+        let statement = ops.grant_publish(&mut stack, &role).unwrap();
+        assert_eq!(
+            serde_json::to_value(&statement).unwrap(),
+            json!({"Sid": "OpsPublish", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Fn::Sub": arn}]})
+        );
+        assert_eq!(statements(&stack, &role).len(), 1);
+        let err = ops.allow_cloudwatch_alarms(&mut stack).unwrap_err();
+        assert!(is_invalid_construct(&err, "Ops"), "{err}");
+        assert!(Topic::from_arn("Ops", "ops").is_err());
     }
 }

@@ -10,10 +10,12 @@ mod pack;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Deref;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::error::SynthError;
 use crate::stack::{PATH_METADATA_KEY, Suppression};
 use crate::template::{Resource, Template};
 
@@ -37,7 +39,38 @@ impl fmt::Display for Severity {
     }
 }
 
+/// What a rule's check sees besides the resource: the whole rendered template (through `Deref`,
+/// so a check passes it wherever a `&Template` is wanted) and the stack's list of actions that
+/// support no resource-level permission.
+#[derive(Clone, Copy, Debug)]
+pub struct RuleContext<'a> {
+    /// The rendered template.
+    pub template: &'a Template,
+    /// Actions for which `Resource: "*"` is the only form IAM accepts (see
+    /// [`RuleSet::resourceless_actions`]).
+    pub resourceless_actions: &'a [String],
+}
+
+impl RuleContext<'_> {
+    /// Whether `action` (e.g. `rekognition:DetectLabels`) supports no resource-level permission.
+    pub fn is_resourceless(&self, action: &str) -> bool {
+        self.resourceless_actions.iter().any(|a| a == action)
+    }
+}
+
+impl Deref for RuleContext<'_> {
+    type Target = Template;
+
+    fn deref(&self) -> &Template {
+        self.template
+    }
+}
+
 /// A check run over every resource of one type.
+///
+/// Add rules of your own to a stack with [`crate::stack::Stack::add_rule`]; `check` may be a
+/// closure that captures nothing.
+#[derive(Clone)]
 pub struct Rule {
     /// The rule ID, e.g. `S3-ENCRYPTION`.
     pub id: &'static str,
@@ -49,8 +82,9 @@ pub struct Rule {
     pub description: &'static str,
     /// The checkov check IDs that test the same thing.
     pub checkov: &'static [&'static str],
-    /// Returns what is wrong with the resource, or `None` when it passes.
-    pub check: fn(&Template, &str, &Resource) -> Option<String>,
+    /// Given the context (template and resourceless actions), the logical ID and the resource,
+    /// returns what is wrong with the resource, or `None` when it passes.
+    pub check: fn(&RuleContext<'_>, &str, &Resource) -> Option<String>,
 }
 
 impl fmt::Debug for Rule {
@@ -62,9 +96,139 @@ impl fmt::Debug for Rule {
     }
 }
 
-/// The rule with this ID.
+/// The rule of the built-in pack with this ID.
 pub fn find(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|rule| rule.id == id)
+}
+
+/// The rules a stack is checked with and the actions its roles may be granted on `Resource: "*"`.
+/// `Default` is the built-in pack ([`RULES`]) and [`RESOURCELESS_ACTIONS`]; both can be extended.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    resourceless_actions: Vec<String>,
+}
+
+impl Default for RuleSet {
+    fn default() -> Self {
+        RuleSet {
+            rules: RULES.to_vec(),
+            resourceless_actions: RESOURCELESS_ACTIONS
+                .iter()
+                .map(|a| (*a).to_owned())
+                .collect(),
+        }
+    }
+}
+
+impl RuleSet {
+    /// No rules and no resourceless actions (build a pack of your own from nothing).
+    pub fn empty() -> Self {
+        RuleSet {
+            rules: Vec::new(),
+            resourceless_actions: Vec::new(),
+        }
+    }
+
+    /// The rules, in the order they run (the built-in pack first, then added rules).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rule with this ID.
+    pub fn find(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|rule| rule.id == id)
+    }
+
+    /// Adds a rule, run after the ones already in the set.
+    ///
+    /// # Errors
+    /// [`SynthError::InvalidConstruct`] when a rule with the same ID is already in the set.
+    pub fn add_rule(&mut self, rule: Rule) -> Result<(), SynthError> {
+        if self.find(rule.id).is_some() {
+            return Err(SynthError::InvalidConstruct {
+                construct: rule.id.to_owned(),
+                reason: "a rule with this ID is already in the rule set".into(),
+            });
+        }
+        self.rules.push(rule);
+        Ok(())
+    }
+
+    /// Actions that support no resource-level permission (`Resource: "*"` is the only form IAM
+    /// accepts, as the Service Authorization Reference lists them:
+    /// <https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html>).
+    pub fn resourceless_actions(&self) -> &[String] {
+        &self.resourceless_actions
+    }
+
+    /// Whether `action` supports no resource-level permission.
+    pub fn is_resourceless(&self, action: &str) -> bool {
+        self.resourceless_actions.iter().any(|a| a == action)
+    }
+
+    /// Adds actions (e.g. `ec2:DescribeInstances`) to the resourceless list; ones already there
+    /// are kept once.
+    pub fn add_resourceless_actions<A: Into<String>>(
+        &mut self,
+        actions: impl IntoIterator<Item = A>,
+    ) {
+        for action in actions {
+            let action = action.into();
+            if !self.is_resourceless(&action) {
+                self.resourceless_actions.push(action);
+            }
+        }
+    }
+
+    /// Runs every rule over every resource of `template`. A finding is suppressed by a
+    /// suppression of its rule on its resource, or else by a stack-wide one (`stack_wide`); its
+    /// path is read from the resource metadata key `path_key` (the logical ID when absent).
+    pub fn check(
+        &self,
+        stack: &str,
+        template: &Template,
+        suppressions: &BTreeMap<String, Vec<Suppression>>,
+        stack_wide: &[Suppression],
+        path_key: &str,
+    ) -> RuleReport {
+        let context = RuleContext {
+            template,
+            resourceless_actions: &self.resourceless_actions,
+        };
+        let mut findings = Vec::new();
+        for (logical_id, resource) in &template.resources {
+            for rule in self
+                .rules
+                .iter()
+                .filter(|r| r.resource_type == resource.resource_type)
+            {
+                let Some(message) = (rule.check)(&context, logical_id, resource) else {
+                    continue;
+                };
+                let suppressed = suppressions
+                    .get(logical_id)
+                    .and_then(|list| list.iter().find(|s| s.rule == rule.id))
+                    .or_else(|| stack_wide.iter().find(|s| s.rule == rule.id))
+                    .map(|s| s.reason.clone());
+                let path = resource
+                    .metadata
+                    .get(path_key)
+                    .and_then(Value::as_str)
+                    .unwrap_or(logical_id);
+                findings.push(Finding {
+                    rule: rule.id.to_owned(),
+                    severity: rule.severity,
+                    stack: stack.to_owned(),
+                    logical_id: logical_id.clone(),
+                    path: path.to_owned(),
+                    message,
+                    suppressed,
+                });
+            }
+        }
+        RuleReport { findings }
+    }
 }
 
 /// One rule that one resource does not pass.
@@ -178,7 +342,8 @@ impl RuleReport {
     }
 }
 
-/// Runs every rule over every resource of `template`.
+/// Runs every rule of the built-in pack over every resource of `template` (see
+/// [`RuleSet::check`]; paths are read from [`PATH_METADATA_KEY`]).
 ///
 /// A finding is suppressed by a suppression of its rule on its resource, or else by a stack-wide
 /// one (`stack_wide`).
@@ -188,35 +353,5 @@ pub fn check(
     suppressions: &BTreeMap<String, Vec<Suppression>>,
     stack_wide: &[Suppression],
 ) -> RuleReport {
-    let mut findings = Vec::new();
-    for (logical_id, resource) in &template.resources {
-        for rule in RULES
-            .iter()
-            .filter(|r| r.resource_type == resource.resource_type)
-        {
-            let Some(message) = (rule.check)(template, logical_id, resource) else {
-                continue;
-            };
-            let suppressed = suppressions
-                .get(logical_id)
-                .and_then(|list| list.iter().find(|s| s.rule == rule.id))
-                .or_else(|| stack_wide.iter().find(|s| s.rule == rule.id))
-                .map(|s| s.reason.clone());
-            let path = resource
-                .metadata
-                .get(PATH_METADATA_KEY)
-                .and_then(Value::as_str)
-                .unwrap_or(logical_id);
-            findings.push(Finding {
-                rule: rule.id.to_owned(),
-                severity: rule.severity,
-                stack: stack.to_owned(),
-                logical_id: logical_id.clone(),
-                path: path.to_owned(),
-                message,
-                suppressed,
-            });
-        }
-    }
-    RuleReport { findings }
+    RuleSet::default().check(stack, template, suppressions, stack_wide, PATH_METADATA_KEY)
 }

@@ -7,7 +7,7 @@ use super::{Rule, Severity};
 use crate::template::{Resource, Template};
 
 /// Actions that support no resource-level permission, so `Resource: "*"` is the only form IAM
-/// accepts (Service Authorization Reference, "Actions defined by Amazon Rekognition":
+/// accepts (the default of [`super::RuleSet::resourceless_actions`]) (Service Authorization Reference, "Actions defined by Amazon Rekognition":
 /// <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrekognition.html>).
 pub const RESOURCELESS_ACTIONS: &[&str] = &[
     "rekognition:DetectLabels",
@@ -359,11 +359,11 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::IAM::Role",
         description: "Allow statements name exact resources; `*` only in a statement of its own holding only actions that support no resource.",
         checkov: &["CKV_AWS_111", "CKV_AWS_355"],
-        check: |_, _, r| {
+        check: |cx, _, r| {
             let bad: Vec<String> = allow_statements(r)
                 .filter(|s| resources(s).iter().any(|res| res == "*"))
                 .flat_map(actions)
-                .filter(|a| !RESOURCELESS_ACTIONS.contains(&a.as_str()))
+                .filter(|a| !cx.is_resourceless(a))
                 .collect();
             (!bad.is_empty()).then(|| format!("`Resource: *` for {}", bad.join(", ")))
         },
