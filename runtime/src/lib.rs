@@ -1,6 +1,6 @@
 //! argus-runtime: the Lambda functions (processor, api) and their domain logic.
 //!
-//! This crate does not depend on argus-infra: the runtime never links CloudFormation code, and
+//! This crate does not depend on argus-cdk: the runtime never links CloudFormation code, and
 //! synthesizing never compiles the runtime.
 //!
 //! # Features

@@ -494,7 +494,7 @@ fn audit_reads_the_twins_cloudtrail_and_a_trail_bucket() {
         "{}",
         stdout(&o)
     );
-    assert!(stdout(&o).contains("argus-local"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("argus-twin"), "{}", stdout(&o));
 
     // --from-bucket without --bucket needs the argus-audit stack, which the twin cannot deploy.
     let o = crate::common::argus_on(&endpoint)

@@ -3,35 +3,14 @@
 //! template, and passes cfn-lint.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use argus_cdk::Expr;
 use serde_json::{Value, json};
+
+mod judges;
 
 #[path = "../examples/photo_archive.rs"]
 #[allow(dead_code)]
 mod photo_archive;
-
-/// The repository root (argus-cdk lives in `infra/cdk`).
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The lint virtualenv's `bin/<tool>` (`make lint-tools` creates it); `ARGUS_LINT_VENV` overrides,
-/// as in the stacks' tests.
-fn lint_bin(tool: &str) -> PathBuf {
-    let venv = std::env::var_os("ARGUS_LINT_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".venv/lint"));
-    let bin = venv.join("bin").join(tool);
-    assert!(
-        bin.exists(),
-        "{} is missing: run `make lint-tools` (make test does) to install the pinned linters",
-        bin.display()
-    );
-    bin
-}
 
 #[test]
 fn photo_archive_synthesizes_with_no_unsuppressed_rule_error() {
@@ -120,14 +99,5 @@ fn cfn_lint_reports_nothing_on_the_photo_archive_template() {
     let path = dir.path().join("photo-archive.template.json");
     let synth = photo_archive::synthesize().unwrap();
     std::fs::write(&path, synth.template.to_json().unwrap()).unwrap();
-    let result = Command::new(lint_bin("cfn-lint"))
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert!(
-        result.status.success() && stdout.trim().is_empty(),
-        "cfn-lint findings:\n{stdout}{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    judges::assert_cfn_lint_clean(&[path]);
 }

@@ -16,16 +16,7 @@ fn cfn_lint_reports_nothing_on_any_template() {
         .filter(|f| f.to_string_lossy().ends_with(".template.json"))
         .collect();
     assert_eq!(templates.len(), 6);
-    let result = Command::new(crate::common::lint_bin("cfn-lint"))
-        .args(&templates)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    assert!(
-        result.status.success() && stdout.trim().is_empty(),
-        "cfn-lint findings:\n{stdout}{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+    crate::common::judges::assert_cfn_lint_clean(&templates);
 }
 
 #[test]

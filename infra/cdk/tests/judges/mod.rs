@@ -1,0 +1,45 @@
+//! The external judges of synthesized templates, shared by the test suites of argus-cdk (its
+//! example stack) and argus-stacks (the app's stacks; included there by path): where the pinned
+//! linters are, and cfn-lint run over templates with zero findings as the verdict.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root: the nearest folder above the crate under test that holds `Cargo.lock`.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("Cargo.lock").exists())
+        .expect("the crate lives inside the workspace")
+        .to_path_buf()
+}
+
+/// The lint virtualenv's `bin/<tool>` (`make lint-tools` creates it); `ARGUS_LINT_VENV` overrides.
+pub fn lint_bin(tool: &str) -> PathBuf {
+    let venv = std::env::var_os("ARGUS_LINT_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/lint"));
+    let bin = venv.join("bin").join(tool);
+    assert!(
+        bin.exists(),
+        "{} is missing: run `make lint-tools` (make test does) to install the pinned linters",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs cfn-lint (which validates against the CloudFormation resource schemas) over `templates`
+/// and fails with its findings unless there are none.
+pub fn assert_cfn_lint_clean<P: AsRef<Path>>(templates: &[P]) {
+    let result = Command::new(lint_bin("cfn-lint"))
+        .args(templates.iter().map(AsRef::as_ref))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success() && stdout.trim().is_empty(),
+        "cfn-lint findings:\n{stdout}{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
