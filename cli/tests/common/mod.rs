@@ -23,17 +23,30 @@ pub fn free_port() -> u16 {
 /// Starts MiniStack (the twin's emulator, from `.venv/twin`) on a free loopback port; it is
 /// stopped by PID when the handle drops.
 pub fn start_twin() -> argus_twin::ministack::MiniStack {
-    let python = root().join(argus_twin::ministack::VENV_PYTHON);
+    start_twin_with(&[])
+}
+
+/// [`start_twin`] with extra environment for MiniStack. A port that another program takes
+/// between the pick and MiniStack's bind is answered by picking another (three tries).
+pub fn start_twin_with(env: &[(&str, &str)]) -> argus_twin::ministack::MiniStack {
+    use argus_twin::ministack::{MiniStack, MiniStackError, MiniStackOptions, VENV_PYTHON};
+    let python = root().join(VENV_PYTHON);
     assert!(
         python.exists(),
         "{} is missing: run `make twin-tools` (make test does)",
         python.display()
     );
-    argus_twin::ministack::MiniStack::start(argus_twin::ministack::MiniStackOptions::new(
-        python,
-        free_port(),
-    ))
-    .unwrap()
+    let mut tries = 0;
+    loop {
+        let mut options = MiniStackOptions::new(python.clone(), free_port());
+        for (name, value) in env {
+            options.env.push(((*name).to_owned(), (*value).to_owned()));
+        }
+        match MiniStack::start(options) {
+            Err(MiniStackError::PortInUse { .. }) if tries < 2 => tries += 1,
+            started => return started.unwrap(),
+        }
+    }
 }
 
 /// `argus` with the environment of the twin at `endpoint` (test credentials, the stage's Region).

@@ -421,18 +421,7 @@ fn an_unreachable_cloudtrail_exits_3_saying_what_was_tried() {
 /// MiniStack from `.venv/twin` with CloudTrail recording on (`CLOUDTRAIL_RECORDING=1`): every
 /// call it serves becomes an event that LookupEvents returns.
 fn start_recording_twin() -> argus_twin::ministack::MiniStack {
-    let python = crate::common::root().join(argus_twin::ministack::VENV_PYTHON);
-    assert!(
-        python.exists(),
-        "{} is missing: run `make twin-tools` (make test does)",
-        python.display()
-    );
-    let mut options =
-        argus_twin::ministack::MiniStackOptions::new(python, crate::common::free_port());
-    options
-        .env
-        .push(("CLOUDTRAIL_RECORDING".into(), "1".into()));
-    argus_twin::ministack::MiniStack::start(options).unwrap()
+    crate::common::start_twin_with(&[("CLOUDTRAIL_RECORDING", "1")])
 }
 
 #[test]
