@@ -14,7 +14,8 @@
 //! body `{"filename": "cat.jpg", "contentType": "image/jpeg"}` (at most [`MAX_BODY_BYTES`]).
 //! `contentType` is `image/jpeg` with a `.jpg`/`.jpeg` filename or `image/png` with `.png`
 //! (both compared case-insensitively); the filename has at most [`MAX_FILENAME_CHARS`]
-//! characters, no `/`, `\`, `..` or control characters. The answer is a presigned S3 PutObject
+//! characters, only letters, digits, spaces and `. _ - ( )` ([`is_filename_char`]), and no `..`.
+//! The answer is a presigned S3 PutObject
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/PresignedUrlUploadObject.html>) valid
 //! for [`URL_EXPIRES_SECS`] seconds, with the content type signed: the client sends
 //! `PUT uploadUrl` with exactly the `uploadHeaders` (`content-type`) and the bytes. The key is
@@ -224,7 +225,9 @@ pub trait Presigner: Send + Sync {
     ) -> Result<Presigned, ServiceError>;
 
     /// A GetObject of `bucket`/`key` (the given version, else the current one), valid for
-    /// `expires_in`.
+    /// `expires_in`, whose response S3 serves with the headers `download` names
+    /// (`response-content-type`, `response-content-disposition`, signed into the URL:
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>).
     ///
     /// # Errors
     /// As [`Presigner::presign_put`].
@@ -233,8 +236,47 @@ pub trait Presigner: Send + Sync {
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
+        download: &Download,
         expires_in: Duration,
     ) -> Result<Presigned, ServiceError>;
+}
+
+/// How S3 serves a download: the stored content type, and as an attachment, never rendered
+/// inline by a browser.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Download {
+    /// `Content-Type` of the response: the type the magic bytes gave (`image/jpeg`, `image/png`).
+    pub content_type: String,
+    /// `Content-Disposition` of the response: `attachment; filename="…"; filename*=UTF-8''…`
+    /// (RFC 6266), from [`Download::attachment`].
+    pub content_disposition: String,
+}
+
+impl Download {
+    /// An attachment named after the key's last segment: `filename` keeps only ASCII
+    /// [`is_filename_char`] characters (others become `_`), `filename*` carries the name
+    /// percent-encoded as UTF-8 (RFC 8187).
+    pub fn attachment(key: &str, content_type: &str) -> Self {
+        let name = key.rsplit('/').next().unwrap_or(key);
+        let ascii: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii() && is_filename_char(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let encoded =
+            percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
+        Download {
+            content_type: content_type.to_owned(),
+            content_disposition: format!(
+                "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+            ),
+        }
+    }
 }
 
 /// One listing entry: the attributes the `ByProcessedAt` index projects (its keys `imageId`,
@@ -593,14 +635,15 @@ pub fn validate_upload(request: &UploadRequest) -> Result<ValidUpload, ApiError>
             "has more than {MAX_FILENAME_CHARS} characters"
         )));
     }
-    if name.contains('/') || name.contains('\\') {
-        return Err(invalid("must not contain / or \\"));
+    if let Some(bad) = name.chars().find(|c| !is_filename_char(*c)) {
+        return Err(invalid(&format!(
+            "must hold only letters, digits, spaces and . _ - ( ), not {:?} (U+{:04X})",
+            bad,
+            u32::from(bad)
+        )));
     }
     if name.contains("..") {
         return Err(invalid("must not contain .."));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("must not contain control characters"));
     }
     let content_type: &'static str = match request.content_type.trim().to_ascii_lowercase().as_str()
     {
@@ -641,6 +684,15 @@ pub fn validate_upload(request: &UploadRequest) -> Result<ValidUpload, ApiError>
         filename: name.clone(),
         content_type,
     })
+}
+
+/// Whether `c` may stand in an upload's filename: a letter or a digit (any script), a space, or
+/// one of `. _ - ( )`. Everything else is refused, so no filename carries a path separator, a
+/// control character, a bidirectional override (U+202A–U+202E, U+2066–U+2069), a zero-width
+/// character (U+200B–U+200D, U+FEFF) or a line separator (U+2028, U+2029) into a key, a log line
+/// or an alert.
+pub fn is_filename_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-' | '(' | ')')
 }
 
 /// The key of a new upload: `<prefix><id>/<filename>`.
@@ -966,23 +1018,28 @@ async fn get_image(api: &Api, id: &str) -> Result<Reply, ApiError> {
         }
         Some(Lookup::Record(record)) => record,
     };
-    let download = api
-        .presigner
-        .presign_get(
-            &record.bucket,
-            &record.object_key,
-            record.version_id.as_deref(),
-            Duration::from_secs(URL_EXPIRES_SECS),
-        )
-        .await?;
     let mut body = serde_json::to_value(&*record)
         .map_err(|e| ApiError::Internal(format!("record to JSON: {e}")))?;
-    if let Value::Object(fields) = &mut body {
-        fields.insert("downloadUrl".into(), Value::String(download.url));
-        fields.insert(
-            "downloadExpiresInSeconds".into(),
-            Value::from(URL_EXPIRES_SECS),
-        );
+    // Only content that passed inspection and analysis is handed out, as an attachment with
+    // the type its magic bytes gave; a REJECTED or FAILED upload has no download.
+    if let (Status::Processed, Some(content_type)) = (record.status, &record.content_type) {
+        let download = api
+            .presigner
+            .presign_get(
+                &record.bucket,
+                &record.object_key,
+                record.version_id.as_deref(),
+                &Download::attachment(&record.object_key, content_type),
+                Duration::from_secs(URL_EXPIRES_SECS),
+            )
+            .await?;
+        if let Value::Object(fields) = &mut body {
+            fields.insert("downloadUrl".into(), Value::String(download.url));
+            fields.insert(
+                "downloadExpiresInSeconds".into(),
+                Value::from(URL_EXPIRES_SECS),
+            );
+        }
     }
     Ok(Reply { status: 200, body })
 }

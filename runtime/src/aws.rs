@@ -791,6 +791,7 @@ impl Presigner for S3Presigner {
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
+        download: &api::Download,
         expires_in: Duration,
     ) -> Result<Presigned, ServiceError> {
         let request = self
@@ -799,6 +800,8 @@ impl Presigner for S3Presigner {
             .bucket(bucket)
             .key(key)
             .set_version_id(version_id.map(str::to_owned))
+            .response_content_type(&download.content_type)
+            .response_content_disposition(&download.content_disposition)
             .presigned(presigning_config(expires_in)?)
             .await
             .map_err(|e| service_error(&e))?;

@@ -128,6 +128,30 @@ pub struct AlertMessage {
     pub record: RecordLocation,
 }
 
+/// A JSON formatter that escapes every character outside printable ASCII as `\uXXXX` (UTF-16
+/// code units, surrogate pairs above U+FFFF).
+struct AsciiFormatter;
+
+impl serde_json::ser::Formatter for AsciiFormatter {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        for c in fragment.chars() {
+            if c.is_ascii() && !c.is_ascii_control() {
+                writer.write_all(&[c as u8])?;
+            } else {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    write!(writer, "\\u{unit:04x}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// SNS subjects are at most 100 ASCII characters with no control characters
 /// (<https://docs.aws.amazon.com/sns/latest/api/API_Publish.html>).
 pub const MAX_SUBJECT_CHARS: usize = 100;
@@ -165,12 +189,18 @@ impl AlertMessage {
         }
     }
 
-    /// The JSON body.
+    /// The JSON body, ASCII only: every character outside printable ASCII — in an object key,
+    /// a right-to-left override or a line separator, say — is written as a `\uXXXX` escape, so
+    /// what an e-mail client shows is exactly what is in the key (RFC 8259 section 7 escapes).
     ///
     /// # Errors
     /// [`serde_json::Error`] (not expected for this type).
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self)
+        let mut out = Vec::new();
+        let mut serializer = serde_json::Serializer::with_formatter(&mut out, AsciiFormatter);
+        self.serialize(&mut serializer)?;
+        // The formatter writes only ASCII.
+        Ok(String::from_utf8_lossy(&out).into_owned())
     }
 
     /// The subject line, e.g. `Argus beta: weapon detected (Knife 97%) in incoming/knife.png`:
@@ -361,6 +391,21 @@ mod tests {
             m.subject(),
             "Argus beta: weapon detected (Knife 98%) in incoming/knife.png"
         );
+    }
+
+    #[test]
+    fn the_alert_body_escapes_every_character_outside_printable_ascii() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 21, 6, 0, 0).unwrap();
+        let key = "incoming/cod\u{202E}gnp.exe\u{2028}caf\u{e9} \u{1F52A}.png";
+        let m = AlertMessage::new("id", "prod", "b", key, None, &[], at, "t");
+        let body = m.to_json().unwrap();
+        assert!(body.is_ascii(), "{body}");
+        assert!(
+            body.contains(r"cod\u202egnp.exe\u2028caf\u00e9 \ud83d\udd2a.png"),
+            "{body}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["objectKey"], key, "the escapes decode to the key itself");
     }
 
     #[test]

@@ -105,6 +105,7 @@ type PresignCall = (String, String, String, Option<String>, Duration);
 #[derive(Default)]
 struct FakePresigner {
     requests: Mutex<Vec<PresignCall>>,
+    downloads: Mutex<Vec<Download>>,
     fail: Mutex<bool>,
 }
 
@@ -142,8 +143,10 @@ impl Presigner for FakePresigner {
         bucket: &str,
         key: &str,
         version_id: Option<&str>,
+        download: &Download,
         expires_in: Duration,
     ) -> Result<Presigned, ServiceError> {
+        self.downloads.lock().unwrap().push(download.clone());
         self.requests.lock().unwrap().push((
             "GET".into(),
             bucket.into(),
@@ -187,6 +190,11 @@ impl Harness {
 
     /// Adds a PROCESSED record `n` minutes after 06:00, with labels and OCR text.
     fn add(&self, n: u32) -> ImageRecord {
+        self.add_with_status(n, Status::Processed)
+    }
+
+    /// [`Harness::add`] with another final status.
+    fn add_with_status(&self, n: u32, status: Status) -> ImageRecord {
         let at = Utc.with_ymd_and_hms(2026, 11, 21, 6, n, 0).unwrap();
         let key = format!("incoming/{n}/img{n}.jpg");
         let mut record = ImageRecord::new(
@@ -194,7 +202,7 @@ impl Harness {
             BUCKET,
             key,
             STAGE,
-            Status::Processed,
+            status,
             at,
             168,
         );
@@ -386,7 +394,8 @@ fn jpeg_and_png_uploads_need_a_matching_extension() {
     for (name, ct, want) in [
         ("cat.jpg", "image/jpeg", "image/jpeg"),
         ("cat.JPEG", "image/jpeg", "image/jpeg"),
-        ("my cat+dog.Jpg", "IMAGE/JPEG", "image/jpeg"),
+        ("my cat (1)_2-3.Jpg", "IMAGE/JPEG", "image/jpeg"),
+        ("\u{e9}t\u{e9} \u{732b}.png", "image/png", "image/png"),
         ("shot.png", "image/png", "image/png"),
         ("SHOT.PNG", " image/png ", "image/png"),
         (
@@ -424,6 +433,16 @@ fn jpeg_and_png_uploads_need_a_matching_extension() {
         "..",
         "tab\there.jpg",
         &format!("{}.png", "a".repeat(197)),
+        // Bidirectional override, zero-width, line separators, and punctuation outside the set.
+        "cod\u{202E}gnp.exe.png",
+        "a\u{2066}b.png",
+        "a\u{200B}b.png",
+        "a\u{FEFF}b.png",
+        "a\u{2028}b.png",
+        "a\u{2029}b.png",
+        "my cat+dog.jpg",
+        "a;b.jpg",
+        "a%2fb.jpg",
     ] {
         let err = validate_upload(&upload(name, "image/jpeg")).unwrap_err();
         assert_eq!(err.code(), "InvalidRequest", "{name:?}");
@@ -741,6 +760,44 @@ async fn an_image_is_the_full_record_with_a_presigned_download() {
             Some("v1".to_owned()),
             Duration::from_secs(300)
         )]
+    );
+    assert_eq!(
+        h.presigner.downloads.lock().unwrap().clone(),
+        vec![Download {
+            content_type: "image/jpeg".into(),
+            content_disposition: "attachment; filename=\"img3.jpg\"; filename*=UTF-8''img3%2Ejpg"
+                .into(),
+        }],
+        "served as an attachment with the type the magic bytes gave"
+    );
+}
+
+#[tokio::test]
+async fn rejected_and_failed_images_get_no_download() {
+    for status in [Status::Rejected, Status::Failed] {
+        let h = Harness::new();
+        let record = h.add_with_status(4, status);
+        let (code, _, body) = h
+            .send(get(&format!("/images/{}", record.image_id), &[]))
+            .await;
+        assert_eq!(code, 200, "{body}");
+        assert_eq!(body["status"], status.as_str());
+        assert!(body.get("downloadUrl").is_none(), "{body}");
+        assert!(h.presigner.requests.lock().unwrap().is_empty());
+    }
+}
+
+#[test]
+fn attachment_names_are_ascii_with_the_utf8_name_encoded() {
+    let d = Download::attachment("incoming/id/\u{e9}t\u{e9} (1).png", "image/png");
+    assert_eq!(
+        d.content_disposition,
+        "attachment; filename=\"_t_ (1).png\"; filename*=UTF-8''%C3%A9t%C3%A9%20%281%29%2Epng"
+    );
+    let odd = Download::attachment("incoming/id/a\"b;c.png", "image/png");
+    assert!(
+        odd.content_disposition
+            .starts_with("attachment; filename=\"a_b_c.png\"")
     );
 }
 
