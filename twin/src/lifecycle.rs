@@ -91,6 +91,12 @@ impl TwinError {
 pub struct Component {
     /// Process ID (and process group ID).
     pub pid: u32,
+    /// When the process started, in clock ticks since boot ([`process::start_time`]; Linux
+    /// `/proc/<pid>/stat` field 22). `down` signals the PID only while it still has this start
+    /// time, so a PID recycled by another process is left alone. `None` in state files written
+    /// before it was recorded (then only the command line is checked).
+    #[serde(default)]
+    pub start_time: Option<u64>,
     /// Port on 127.0.0.1.
     pub port: u16,
     /// Its log file.
@@ -294,6 +300,7 @@ pub fn up(options: &UpOptions, say: &dyn Fn(&str)) -> Result<UpOutcome, TwinErro
     let state = TwinState {
         ministack: Component {
             pid: detached.pid,
+            start_time: process::start_time(detached.pid),
             port: detached.port,
             log: detached.log,
         },
@@ -339,6 +346,7 @@ fn spawn_rekognition(
         if rekognition_healthy(port) {
             return Ok(Component {
                 pid,
+                start_time: process::start_time(pid),
                 port,
                 log: log.to_path_buf(),
             });
@@ -356,8 +364,19 @@ fn spawn_rekognition(
     )))
 }
 
+/// Whether the process `component` records still is the one `up` started: its command line
+/// contains `marker`, and its start time is the recorded one (when one was recorded).
+fn is_ours(component: &Component, marker: &str) -> bool {
+    process::command_line(component.pid).is_some_and(|c| c.contains(marker))
+        && component
+            .start_time
+            .is_none_or(|recorded| process::start_time(component.pid) == Some(recorded))
+}
+
 /// Stops both processes of `state` (the Rekognition endpoint first), each only if its command
-/// line still shows it is the process `up` started (a recycled PID is never signalled).
+/// line and start time still show it is the process `up` started (a recycled PID is never
+/// signalled). A process that is a child of this one is reaped, and the members of its process
+/// group are waited for, so neither a zombie nor a listening socket is left behind.
 fn stop_components(
     state: &TwinState,
     rekognition_command: &[String],
@@ -373,8 +392,7 @@ fn stop_components(
     .into_iter()
     .enumerate()
     {
-        let ours = process::command_line(process_state.pid).is_some_and(|c| c.contains(marker));
-        if !ours {
+        if !is_ours(process_state, marker) {
             continue;
         }
         outcomes[slot] =
@@ -433,10 +451,143 @@ mod tests {
         assert!(err.contains("twin.json is damaged"), "{err}");
     }
 
+    /// A `sleep 60` under a shell whose command line says `ministack`, leading its own process
+    /// group, standing in for MiniStack.
+    fn fake_ministack() -> std::process::Child {
+        use std::os::unix::process::CommandExt;
+        Command::new("sh")
+            .args(["-c", "sleep 60; : ministack"])
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    }
+
+    fn write_state(dir: &Path, ministack: Component) {
+        let state = TwinState {
+            ministack,
+            rekognition: Component {
+                pid: u32::try_from(i32::MAX).unwrap(),
+                start_time: None,
+                port: 1,
+                log: PathBuf::from("argus-twin.log"),
+            },
+            region: "us-east-1".into(),
+        };
+        state.save(dir).unwrap();
+    }
+
+    #[test]
+    fn a_start_time_is_read_for_a_live_process() {
+        let mut child = Command::new("sleep").arg("60").spawn().unwrap();
+        assert!(process::start_time(child.id()).is_some());
+        assert!(process::start_time(std::process::id()).is_some());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(process::start_time(child.id()), None);
+    }
+
+    #[test]
+    fn down_leaves_alone_a_pid_whose_start_time_differs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = fake_ministack();
+        let pid = child.id();
+        let started = process::start_time(pid).unwrap();
+        write_state(
+            dir.path(),
+            Component {
+                pid,
+                start_time: Some(started + 1),
+                port: 1,
+                log: PathBuf::from("ministack.log"),
+            },
+        );
+        let (_, outcomes) = down(dir.path(), &["argus-twin".into()]).unwrap().unwrap();
+        assert_eq!(outcomes, [StopOutcome::AlreadyGone; 2]);
+        assert!(
+            process::is_alive(pid),
+            "a PID of another start time was signalled"
+        );
+        assert!(child.try_wait().unwrap().is_none());
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn down_stops_reaps_and_frees_the_port_of_what_up_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        // The group leader's child holds a listening socket, as MiniStack's server does.
+        let port = process::free_port().unwrap();
+        let listener = format!(
+            "import socket, time; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', {port})); s.listen(); time.sleep(60)"
+        );
+        let python = crate::ministack::default_python();
+        let python = if python.exists() {
+            python.to_string_lossy().into_owned()
+        } else {
+            "python3".to_owned()
+        };
+        let child = {
+            use std::os::unix::process::CommandExt;
+            Command::new("sh")
+                .args([
+                    "-c",
+                    "\"$1\" -c \"$2\" & wait; : ministack",
+                    "sh",
+                    &python,
+                    &listener,
+                ])
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        };
+        let pid = child.id();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while process::ensure_port_free(port).is_ok() {
+            assert!(Instant::now() < deadline, "the listener did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        write_state(
+            dir.path(),
+            Component {
+                pid,
+                start_time: process::start_time(pid),
+                port,
+                log: PathBuf::from("ministack.log"),
+            },
+        );
+        let (_, outcomes) = down(dir.path(), &["argus-twin".into()]).unwrap().unwrap();
+        assert_eq!(outcomes[1], StopOutcome::Terminated);
+        // Reaped: not even a zombie is left (`/proc/<pid>` is gone).
+        assert!(
+            !Path::new(&format!("/proc/{pid}")).exists(),
+            "{pid} is left as a zombie"
+        );
+        assert_eq!(process::group_members(pid), Vec::<u32>::new());
+        process::ensure_port_free(port).unwrap();
+        assert!(!dir.path().join(STATE_FILE).exists());
+        drop(child);
+    }
+
+    #[test]
+    fn a_state_file_without_start_times_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(STATE_FILE),
+            r#"{"ministack": {"pid": 10, "port": 4566, "log": "m.log"},
+                "rekognition": {"pid": 11, "port": 4599, "log": "r.log"},
+                "region": "us-east-1"}"#,
+        )
+        .unwrap();
+        let state = TwinState::load(dir.path()).unwrap().unwrap();
+        assert_eq!(state.ministack.start_time, None);
+        assert_eq!(state.rekognition.pid, 11);
+    }
+
     #[test]
     fn the_environment_points_sdks_at_both_endpoints() {
         let component = |port| Component {
             pid: 1,
+            start_time: None,
             port,
             log: PathBuf::from("x.log"),
         };

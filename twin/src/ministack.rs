@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::process::{ProcessError, StopOutcome, ensure_port_free, stop_pid_with};
+use crate::process::{
+    ProcessError, StopOutcome, Watcher, ensure_port_free, stop_pid_with, watch_parent,
+};
 
 /// MiniStack's health route.
 pub const HEALTH_PATH: &str = "/_ministack/health";
@@ -52,6 +54,11 @@ pub struct MiniStackOptions {
     pub stop_timeout: Duration,
     /// Extra environment variables (e.g. `LOG_LEVEL`).
     pub env: Vec<(String, String)>,
+    /// Stop MiniStack's process group when this process exits, however it exits (a panic that
+    /// aborts, SIGKILL, a test harness that never drops the handle): a watcher
+    /// ([`crate::process::watch_parent`]) is started next to it. For tests and benches; `false`
+    /// by default, and [`MiniStack::detach`] keeps the watcher when it is on.
+    pub stop_with_parent: bool,
 }
 
 impl MiniStackOptions {
@@ -64,6 +71,7 @@ impl MiniStackOptions {
             startup_timeout: Duration::from_secs(60),
             stop_timeout: Duration::from_secs(10),
             env: Vec::new(),
+            stop_with_parent: false,
         }
     }
 }
@@ -130,6 +138,15 @@ pub enum MiniStackError {
         /// The last lines of the log.
         log_tail: String,
     },
+    /// The watcher of [`MiniStackOptions::stop_with_parent`] could not be started (MiniStack
+    /// was stopped).
+    #[error("cannot watch MiniStack (PID {pid}) to stop it with this process: {source}")]
+    Watch {
+        /// MiniStack's PID.
+        pid: u32,
+        /// The cause.
+        source: ProcessError,
+    },
     /// Stopping failed.
     #[error("cannot stop MiniStack (PID {pid}): {source}")]
     Stop {
@@ -161,6 +178,7 @@ pub struct MiniStack {
     port: u16,
     state: Option<StateDir>,
     stop_timeout: Duration,
+    watcher: Option<Watcher>,
 }
 
 impl std::fmt::Debug for MiniStack {
@@ -283,7 +301,18 @@ impl MiniStack {
             port,
             state: Some(state),
             stop_timeout: options.stop_timeout,
+            watcher: None,
         };
+        if options.stop_with_parent {
+            match watch_parent(ministack.pid, std::process::id()) {
+                Ok(watcher) => ministack.watcher = Some(watcher),
+                Err(source) => {
+                    let pid = ministack.pid;
+                    let _ = ministack.stop_inner();
+                    return Err(MiniStackError::Watch { pid, source });
+                }
+            }
+        }
         tracing::info!(pid = ministack.pid, port, state_dir = %root.display(), "MiniStack starting");
 
         let deadline = Instant::now() + options.startup_timeout;
@@ -351,6 +380,10 @@ impl MiniStack {
     }
 
     fn stop_inner(&mut self) -> Result<StopOutcome, MiniStackError> {
+        if let Some(watcher) = self.watcher.take() {
+            // Stopped here; the watcher is not needed any more.
+            let _ = watcher.cancel();
+        }
         let Some(mut child) = self.child.take() else {
             return Ok(StopOutcome::AlreadyGone);
         };
@@ -376,10 +409,12 @@ impl MiniStack {
     }
 
     /// Leaves MiniStack running and keeps its state folder, returning what is needed to stop
-    /// it later with [`crate::process::stop_pid`].
+    /// it later with [`crate::process::stop_pid`]. A watcher
+    /// ([`MiniStackOptions::stop_with_parent`]) keeps watching.
     pub fn detach(mut self) -> DetachedMiniStack {
         // Dropping a `Child` neither waits for nor kills the process.
         self.child = None;
+        self.watcher = None;
         let state_dir = match self.state.take() {
             Some(StateDir::Temp(t)) => t.keep(),
             Some(StateDir::Given(p)) => p,

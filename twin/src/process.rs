@@ -2,15 +2,23 @@
 //! PID (SIGTERM, then SIGKILL after a grace period). Unix only.
 //!
 //! These act on one PID (and, when that PID leads its own process group, on the members of
-//! that group, i.e. the children it started). Nothing here matches processes by name.
+//! that group, i.e. the children it started). Nothing here matches processes by name. A PID read
+//! from a file is checked against the start time recorded with it ([`start_time`]) before it is
+//! signalled, so a recycled PID is left alone.
+//!
+//! [`watch_parent`] stops a process group when another process (the test binary that started
+//! it) exits, however it exits.
 
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, RandomState};
 use std::net::{Ipv4Addr, TcpListener};
+use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rustix::process::{Pid, Signal, getpgid, kill_process, kill_process_group, test_kill_process};
+use rustix::process::{
+    Pid, Signal, WaitOptions, getpgid, kill_process, kill_process_group, test_kill_process, waitpid,
+};
 
 /// How often [`stop_pid`] checks whether the process has exited.
 const POLL: Duration = Duration::from_millis(50);
@@ -39,6 +47,16 @@ pub enum ProcessError {
         signal: &'static str,
         /// The cause.
         source: std::io::Error,
+    },
+    /// Members of the process group the PID led are still running after SIGKILL.
+    #[error("process group {pgid} still has running members {members:?} {waited:?} after SIGKILL")]
+    GroupStillRunning {
+        /// The process group ID (the stopped leader's PID).
+        pgid: u32,
+        /// The PIDs still running in it.
+        members: Vec<u32>,
+        /// How long they were given.
+        waited: Duration,
     },
     /// The process survived SIGKILL (e.g. uninterruptible sleep).
     #[error("process {pid} is still running {waited:?} after SIGKILL")]
@@ -181,16 +199,59 @@ pub fn is_alive(pid: u32) -> bool {
     !is_zombie(pid)
 }
 
+/// The fields of `/proc/<pid>/stat` after the command name, from field 3 (`state`) on: index
+/// `n - 3` holds field `n` of proc(5). `None` when the process does not exist.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Format: "pid (comm) state ..."; comm may contain spaces and parentheses.
+    let after = stat.rsplit_once(')')?.1;
+    Some(after.split_whitespace().map(str::to_owned).collect())
+}
+
 /// Linux: a zombie has exited and waits for its parent to reap it.
 fn is_zombie(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| {
-            // Format: "pid (comm) state ..."; comm may contain spaces and parentheses.
-            let after = stat.rsplit_once(')')?.1;
-            after.split_whitespace().next().map(|s| s == "Z")
+    stat_fields(pid).is_some_and(|f| f.first().is_some_and(|s| s == "Z"))
+}
+
+/// When the process started, in clock ticks since boot (field 22, `starttime`, of
+/// `/proc/<pid>/stat`; Linux). With the PID it names one process for good: a PID recycled by a
+/// later process has a later start time. `None` when there is no such process.
+pub fn start_time(pid: u32) -> Option<u64> {
+    stat_fields(pid)?.get(22 - 3)?.parse().ok()
+}
+
+/// The running (not zombie) members of process group `pgid`, found by scanning `/proc` (field
+/// 5, `pgrp`, of each `/proc/<pid>/stat`). A zombie holds no socket or file any more.
+pub fn group_members(pgid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut members: Vec<u32> = entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| {
+            stat_fields(pid).is_some_and(|f| {
+                f.first().is_some_and(|s| s != "Z")
+                    && f.get(5 - 3).is_some_and(|g| g == &pgid.to_string())
+            })
         })
-        .unwrap_or(false)
+        .collect();
+    members.sort_unstable();
+    members
+}
+
+/// Reaps `pid` if it is a child of this process that has exited, so it leaves no zombie.
+/// Returns whether it has ended: reaped now, or (not a child of this process) no longer
+/// running per [`is_alive`].
+pub fn reap_or_gone(pid: u32) -> bool {
+    let Ok(p) = to_pid(pid) else {
+        return true;
+    };
+    match waitpid(Some(p), WaitOptions::NOHANG) {
+        Ok(Some(_)) => true,
+        Ok(None) => false,
+        // ECHILD: not our child (or already reaped); someone else reaps it.
+        Err(_) => !is_alive(pid),
+    }
 }
 
 /// The command line of a process (`/proc/<pid>/cmdline`, arguments joined by spaces), to
@@ -248,18 +309,114 @@ pub fn stop_pid_with(
         StopOutcome::Killed
     };
     if leads_group {
-        // The group outlives its leader while members remain; ESRCH means none remain.
+        // The group outlives its leader while members remain; ESRCH means none remain. Wait
+        // until none runs, so no member still holds a listening socket when this returns.
         let _ = kill_process_group(p, Signal::KILL);
+        let waited = Duration::from_secs(5);
+        if !wait_until(waited, &mut || group_members(pid).is_empty()) {
+            return Err(ProcessError::GroupStillRunning {
+                pgid: pid,
+                members: group_members(pid),
+                waited,
+            });
+        }
     }
     Ok(outcome)
 }
 
-/// [`stop_pid_with`] for a process that is not a child of this one (e.g. a PID read from a
-/// state file): exit is observed with [`is_alive`].
+/// [`stop_pid_with`] for a PID known only by number (e.g. read from a state file): exit is
+/// observed with [`reap_or_gone`], so a child of this process is reaped (no zombie is left)
+/// and any other process is watched with [`is_alive`].
 ///
 /// Errors: as [`stop_pid_with`].
 pub fn stop_pid(pid: u32, grace: Duration) -> Result<StopOutcome, ProcessError> {
-    stop_pid_with(pid, grace, || !is_alive(pid))
+    stop_pid_with(pid, grace, || reap_or_gone(pid))
+}
+
+/// The shell script of [`watch_parent`]: `$1` the parent, `$2` its start time (empty: unknown),
+/// `$3` the process group. It polls every second while the parent runs (same PID, same start
+/// time, not a zombie) and the group has members; once the parent is gone and the group is
+/// not, it sends SIGTERM to the group, then SIGKILL after up to 5 s.
+const WATCH_SCRIPT: &str = r#"
+parent_runs() {
+    { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
+    set -- ${stat##*) } "$2"
+    [ "$1" != Z ] || return 1
+    eval "started=\${$#}"
+    [ -z "$started" ] || [ "${20}" = "$started" ]
+}
+group_runs() { kill -0 -"$1" 2>/dev/null; }
+while parent_runs "$1" "$2" && group_runs "$3"; do sleep 1; done
+group_runs "$3" || exit 0
+kill -TERM -"$3" 2>/dev/null
+i=0
+while [ "$i" -lt 50 ] && group_runs "$3"; do sleep 0.1; i=$((i + 1)); done
+kill -KILL -"$3" 2>/dev/null
+exit 0
+"#;
+
+/// A watcher started by [`watch_parent`]. Dropping the handle leaves the watcher running (it
+/// ends by itself once the group is gone); [`Watcher::cancel`] stops it.
+#[derive(Debug)]
+pub struct Watcher {
+    child: Child,
+}
+
+impl Watcher {
+    /// The watcher's PID (a `sh` process in a process group of its own).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the watcher without touching the group it watches, and reaps it.
+    ///
+    /// Errors: [`ProcessError::Io`] when it cannot be signalled or reaped.
+    pub fn cancel(mut self) -> Result<(), ProcessError> {
+        let pid = self.child.id();
+        let io = |source| ProcessError::Io {
+            context: format!("cannot stop the watcher {pid}"),
+            source,
+        };
+        if self.child.try_wait().map_err(io)?.is_none() {
+            // A watcher already exiting is reaped below all the same.
+            let _ = self.child.kill();
+        }
+        self.child.wait().map_err(io)?;
+        Ok(())
+    }
+}
+
+/// Stops process group `pgid` (SIGTERM, then SIGKILL after up to 5 s) once process `parent` has
+/// exited, however it exits (panic, abort, SIGKILL): a `sh` watcher, in a process group of its
+/// own (so a Ctrl-C to the terminal does not stop it first), polls every second whether
+/// `parent` still runs, identified by PID and [`start_time`] (a recycled PID does not keep it
+/// waiting). It exits by itself, touching nothing, when the group ends first.
+///
+/// For a twin started by a test binary: `watch_parent(twin_pid, std::process::id())`, where
+/// the twin's PID leads its own process group.
+///
+/// Errors: [`ProcessError::InvalidPid`] for a PID of 0 or over `i32::MAX`; [`ProcessError::Io`]
+/// when `sh` cannot be started.
+pub fn watch_parent(pgid: u32, parent: u32) -> Result<Watcher, ProcessError> {
+    use std::os::unix::process::CommandExt;
+    to_pid(pgid)?;
+    to_pid(parent)?;
+    let started = start_time(parent)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let child = Command::new("sh")
+        .args(["-c", WATCH_SCRIPT, "argus-twin-watch"])
+        .args([parent.to_string(), started, pgid.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .map_err(|source| ProcessError::Io {
+            context: "cannot start the watcher (sh)".to_owned(),
+            source,
+        })?;
+    Ok(Watcher { child })
 }
 
 fn wait_until(limit: Duration, done: &mut impl FnMut() -> bool) -> bool {
@@ -353,6 +510,98 @@ mod tests {
             !is_alive(grandchild),
             "the group member {grandchild} survived"
         );
+    }
+
+    /// Waits up to `limit` for `done`.
+    fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+        wait_until(limit, &mut done)
+    }
+
+    #[test]
+    fn a_watched_group_is_stopped_when_its_parent_exits() {
+        // "The parent" (a test binary) and the process it started (the twin), in its own group.
+        let mut parent = Command::new("sleep").arg("60").spawn().unwrap();
+        let mut watched = Command::new("sleep")
+            .arg("60")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let watcher = watch_parent(watched.id(), parent.id()).unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            watched.try_wait().unwrap().is_none(),
+            "stopped while its parent runs"
+        );
+        parent.kill().unwrap();
+        parent.wait().unwrap();
+        assert!(
+            eventually(Duration::from_secs(5), || watched
+                .try_wait()
+                .unwrap()
+                .is_some()),
+            "the watched process outlived its parent"
+        );
+        // The watcher ends by itself once the group is gone.
+        let watcher_pid = watcher.pid();
+        let mut watcher = watcher;
+        assert!(
+            eventually(Duration::from_secs(10), || watcher
+                .child
+                .try_wait()
+                .unwrap()
+                .is_some()),
+            "the watcher {watcher_pid} kept running"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_watcher_leaves_the_group_running() {
+        let mut parent = Command::new("sleep").arg("60").spawn().unwrap();
+        let mut watched = Command::new("sleep")
+            .arg("60")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        watch_parent(watched.id(), parent.id())
+            .unwrap()
+            .cancel()
+            .unwrap();
+        parent.kill().unwrap();
+        parent.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(2500));
+        assert!(watched.try_wait().unwrap().is_none());
+        watched.kill().unwrap();
+        watched.wait().unwrap();
+    }
+
+    #[test]
+    fn stop_pid_reaps_a_child_of_this_process() {
+        let child = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = child.id();
+        assert_eq!(
+            stop_pid(pid, Duration::from_secs(5)).unwrap(),
+            StopOutcome::Terminated
+        );
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "{pid} was left as a zombie"
+        );
+        drop(child);
+    }
+
+    #[test]
+    fn group_members_lists_the_running_processes_of_a_group() {
+        let mut child = Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        assert_eq!(group_members(pid), vec![pid]);
+        child.kill().unwrap();
+        // A zombie is no running member.
+        assert!(eventually(Duration::from_secs(5), || group_members(pid).is_empty()));
+        child.wait().unwrap();
     }
 
     #[test]

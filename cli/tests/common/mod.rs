@@ -21,7 +21,7 @@ pub fn free_port() -> u16 {
 }
 
 /// Starts MiniStack (the twin's emulator, from `.venv/twin`) on a free loopback port; it is
-/// stopped by PID when the handle drops.
+/// stopped by PID when the handle drops, or when this test binary exits.
 pub fn start_twin() -> argus_twin::ministack::MiniStack {
     start_twin_with(&[])
 }
@@ -39,6 +39,8 @@ pub fn start_twin_with(env: &[(&str, &str)]) -> argus_twin::ministack::MiniStack
     let mut tries = 0;
     loop {
         let mut options = MiniStackOptions::new(python.clone(), free_port());
+        // Stopped with this test binary even if the handle is never dropped (abort, SIGKILL).
+        options.stop_with_parent = true;
         for (name, value) in env {
             options.env.push(((*name).to_owned(), (*value).to_owned()));
         }
@@ -47,6 +49,19 @@ pub fn start_twin_with(env: &[(&str, &str)]) -> argus_twin::ministack::MiniStack
             started => return started.unwrap(),
         }
     }
+}
+
+/// Watchers that stop the processes of the twin recorded in `state_dir` (by `argus local up`)
+/// when this test binary exits, however it exits; each PID leads its own process group. Keep
+/// them (dropping leaves them watching; they end by themselves once the twin is stopped).
+pub fn stop_twin_with_this_process(state_dir: &Path) -> Vec<argus_twin::process::Watcher> {
+    let state = argus_twin::lifecycle::TwinState::load(state_dir)
+        .unwrap()
+        .expect("argus local up wrote the twin's state");
+    [state.ministack.pid, state.rekognition.pid]
+        .into_iter()
+        .map(|pid| argus_twin::process::watch_parent(pid, std::process::id()).unwrap())
+        .collect()
 }
 
 /// `argus` with the environment of the twin at `endpoint` (test credentials, the stage's Region).

@@ -179,7 +179,18 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         .iter()
         .find(|l| l.starts_with("astronaut.png"))
         .unwrap();
-    assert!(astronaut.contains("AUTHORIZED"), "{astronaut}");
+    // The DECISION cell exactly (`UNAUTHORIZED` contains `AUTHORIZED`): columns are separated by
+    // two spaces and DECISION is the one before SHA-256, the last.
+    let cells: Vec<&str> = astronaut
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells.iter().rev().nth(1),
+        Some(&"AUTHORIZED"),
+        "the DECISION of {astronaut}"
+    );
     let text_row = table.iter().find(|l| l.starts_with("text.png")).unwrap();
     let first_line = fixtures["text.png"]["text_lines"][0]["DetectedText"]
         .as_str()

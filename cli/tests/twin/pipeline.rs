@@ -3,20 +3,19 @@
 //! subscription, Rekognition calls and faults through argus-twin's admin routes.
 //!
 //! One twin serves every test of this file; the tests take turns (faults are global to
-//! argus-twin) and the last one to finish stops the twin by PID.
+//! argus-twin). The twin is stopped when this test binary exits, however it exits (a filtered
+//! run, a failing test, a failing start, a panic, SIGKILL): right after `argus local up`, a
+//! watcher per process (`argus_twin::process::watch_parent`) stops its process group once this
+//! process is gone.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-/// How many tests share the twin (the last one stops it).
-const TESTS: usize = 5;
-
 struct Twin {
-    state_dir: tempfile::TempDir,
+    _state_dir: tempfile::TempDir,
     config: tempfile::TempDir,
     endpoint: String,
     _out: tempfile::TempDir,
@@ -27,11 +26,12 @@ struct Twin {
     sqs: aws_sdk_sqs::Client,
     dynamodb: aws_sdk_dynamodb::Client,
     probe_queue: String,
+    /// Stop MiniStack and argus-twin when this process exits (never cancelled).
+    _watchers: Vec<argus_twin::process::Watcher>,
 }
 
 static TWIN: OnceLock<Twin> = OnceLock::new();
 static TURN: Mutex<()> = Mutex::new(());
-static REMAINING: AtomicUsize = AtomicUsize::new(TESTS);
 
 struct Turn {
     twin: &'static Twin,
@@ -41,14 +41,6 @@ struct Turn {
 impl Drop for Turn {
     fn drop(&mut self) {
         let _ = ureq::delete(&format!("{}/_argus/faults", self.twin.rekognition)).call();
-        if REMAINING.fetch_sub(1, Ordering::SeqCst) == 1 {
-            let status = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
-                .current_dir(crate::common::root())
-                .args(["local", "down", "--state-dir"])
-                .arg(self.twin.state_dir.path())
-                .status();
-            assert!(status.is_ok_and(|s| s.success()), "argus local down failed");
-        }
     }
 }
 
@@ -127,6 +119,8 @@ fn start() -> Twin {
         config.path(),
         out.path(),
     );
+    // Before anything else can fail: from here on the twin goes when this process goes.
+    let watchers = crate::common::stop_twin_with_this_process(state_dir.path());
     let endpoint = format!("http://127.0.0.1:{ministack_port}");
     run(
         &["bootstrap", "--stage", "local"],
@@ -207,7 +201,7 @@ fn start() -> Twin {
         std::fs::read(crate::common::root().join("samples/astronaut.png")).unwrap(),
     ));
     Twin {
-        state_dir,
+        _state_dir: state_dir,
         config,
         endpoint: endpoint.clone(),
         _out: out,
@@ -218,6 +212,7 @@ fn start() -> Twin {
         sqs,
         dynamodb,
         probe_queue,
+        _watchers: watchers,
     }
 }
 

@@ -99,5 +99,6 @@ fn cfn_lint_reports_nothing_on_the_photo_archive_template() {
     let path = dir.path().join("photo-archive.template.json");
     let synth = photo_archive::synthesize().unwrap();
     std::fs::write(&path, synth.template.to_json().unwrap()).unwrap();
-    judges::assert_cfn_lint_clean(&[path]);
+    // The example names no Region; cfn-lint's default (us-east-1) judges it.
+    judges::assert_cfn_lint_clean(&[path], &[]);
 }

@@ -200,3 +200,30 @@ pub fn error_message<E: ProvideErrorMetadata>(
         .as_service_error()
         .and_then(|e| e.message().map(str::to_owned))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(region: &str) -> AwsContext {
+        AwsContext::for_endpoint("http://127.0.0.1:9", region, "test", "test")
+    }
+
+    #[test]
+    fn a_stage_region_that_differs_from_the_environment_is_refused_naming_both() {
+        let Err(ToolkitError::Refused(message)) = context("us-east-1").ensure_region("eu-west-1")
+        else {
+            panic!("a Region mismatch must be refused");
+        };
+        assert!(
+            message.contains("configured for Region eu-west-1"),
+            "{message}"
+        );
+        assert!(message.contains("select us-east-1"), "{message}");
+    }
+
+    #[test]
+    fn the_same_region_goes_ahead() {
+        context("eu-west-1").ensure_region("eu-west-1").unwrap();
+    }
+}

@@ -113,16 +113,7 @@ pub fn build(request: &BundleRequest) -> Result<Bundle, ToolkitError> {
 pub fn package(binary: &Path, zip_path: &Path) -> Result<Bundle, ToolkitError> {
     let bytes = std::fs::read(binary).map_err(|e| ToolkitError::io(binary, e))?;
     let glibc = glibc_requirement(&bytes)?;
-    if let Some(needed) = glibc.filter(|v| *v > AL2023_GLIBC) {
-        return Err(ToolkitError::Bundle(format!(
-            "{} needs glibc {}.{}, newer than Amazon Linux 2023's {}.{}",
-            binary.display(),
-            needed.0,
-            needed.1,
-            AL2023_GLIBC.0,
-            AL2023_GLIBC.1
-        )));
-    }
+    check_glibc(binary, glibc)?;
     let zip = zip_bootstrap(&bytes)?;
     if let Some(dir) = zip_path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| ToolkitError::io(dir, e))?;
@@ -134,6 +125,26 @@ pub fn package(binary: &Path, zip_path: &Path) -> Result<Bundle, ToolkitError> {
         size: zip.len() as u64,
         glibc,
     })
+}
+
+/// Checks that a binary needing glibc `required` (major, minor; `None`: it links no glibc) runs
+/// on Amazon Linux 2023, i.e. needs nothing newer than [`AL2023_GLIBC`]. `binary` names it in
+/// the error.
+///
+/// # Errors
+/// [`ToolkitError::Bundle`] naming the binary, the version it needs and the newest there is.
+pub fn check_glibc(binary: &Path, required: Option<(u32, u32)>) -> Result<(), ToolkitError> {
+    match required {
+        Some(needed) if needed > AL2023_GLIBC => Err(ToolkitError::Bundle(format!(
+            "{} needs glibc {}.{}, newer than Amazon Linux 2023's {}.{}",
+            binary.display(),
+            needed.0,
+            needed.1,
+            AL2023_GLIBC.0,
+            AL2023_GLIBC.1
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// A zip holding one entry, `bootstrap`, with mode 0755 and the zip epoch (1980-01-01) as its
@@ -219,5 +230,116 @@ mod tests {
         assert_eq!(major, 2);
         assert!(minor >= 2);
         assert!(glibc_requirement(b"not an elf").is_err());
+    }
+
+    /// A minimal 64-bit little-endian ELF shared object with no code: an ELF header and three
+    /// sections (null, `.dynstr` holding `strings`, `.shstrtab`), which is all
+    /// [`glibc_requirement`] reads.
+    fn elf_with_dynstr(strings: &[&str]) -> Vec<u8> {
+        let mut dynstr = vec![0u8];
+        for s in strings {
+            dynstr.extend_from_slice(s.as_bytes());
+            dynstr.push(0);
+        }
+        let shstrtab = b"\0.dynstr\0.shstrtab\0".to_vec();
+        let dynstr_offset = 64u64;
+        let shstrtab_offset = dynstr_offset + dynstr.len() as u64;
+        let headers_offset = (shstrtab_offset + shstrtab.len() as u64).div_ceil(8) * 8;
+        let mut elf = Vec::new();
+        elf.extend_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
+        elf.extend_from_slice(&[0; 8]);
+        elf.extend_from_slice(&3u16.to_le_bytes()); // e_type: ET_DYN
+        elf.extend_from_slice(&62u16.to_le_bytes()); // e_machine: x86-64
+        elf.extend_from_slice(&1u32.to_le_bytes()); // e_version
+        elf.extend_from_slice(&0u64.to_le_bytes()); // e_entry
+        elf.extend_from_slice(&0u64.to_le_bytes()); // e_phoff
+        elf.extend_from_slice(&headers_offset.to_le_bytes()); // e_shoff
+        elf.extend_from_slice(&0u32.to_le_bytes()); // e_flags
+        for half in [64u16, 56, 0, 64, 3, 2] {
+            // e_ehsize, e_phentsize, e_phnum, e_shentsize, e_shnum, e_shstrndx
+            elf.extend_from_slice(&half.to_le_bytes());
+        }
+        assert_eq!(elf.len(), 64);
+        elf.extend_from_slice(&dynstr);
+        elf.extend_from_slice(&shstrtab);
+        elf.resize(usize::try_from(headers_offset).unwrap(), 0);
+        let mut section = |name: u32, kind: u32, flags: u64, offset: u64, size: u64| {
+            elf.extend_from_slice(&name.to_le_bytes());
+            elf.extend_from_slice(&kind.to_le_bytes());
+            elf.extend_from_slice(&flags.to_le_bytes());
+            elf.extend_from_slice(&0u64.to_le_bytes()); // sh_addr
+            elf.extend_from_slice(&offset.to_le_bytes());
+            elf.extend_from_slice(&size.to_le_bytes());
+            elf.extend_from_slice(&0u32.to_le_bytes()); // sh_link
+            elf.extend_from_slice(&0u32.to_le_bytes()); // sh_info
+            elf.extend_from_slice(&1u64.to_le_bytes()); // sh_addralign
+            elf.extend_from_slice(&0u64.to_le_bytes()); // sh_entsize
+        };
+        section(0, 0, 0, 0, 0);
+        // SHT_STRTAB = 3, SHF_ALLOC = 2; names are offsets into .shstrtab.
+        section(1, 3, 2, dynstr_offset, dynstr.len() as u64);
+        section(9, 3, 0, shstrtab_offset, shstrtab.len() as u64);
+        elf
+    }
+
+    #[test]
+    fn a_bundle_needing_a_glibc_newer_than_al2023_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("bootstrap");
+        std::fs::write(
+            &binary,
+            elf_with_dynstr(&["libc.so.6", "GLIBC_2.2.5", "GLIBC_2.38", "GLIBC_2.34"]),
+        )
+        .unwrap();
+        assert_eq!(
+            glibc_requirement(&std::fs::read(&binary).unwrap()).unwrap(),
+            Some((2, 38))
+        );
+        let zip = dir.path().join("out").join("bootstrap.zip");
+        let Err(ToolkitError::Bundle(message)) = package(&binary, &zip) else {
+            panic!("a binary needing glibc 2.38 must be refused");
+        };
+        assert!(
+            message.contains("needs glibc 2.38, newer than Amazon Linux 2023's 2.34"),
+            "{message}"
+        );
+        assert!(message.contains("bootstrap"), "{message}");
+        assert!(!zip.exists(), "no zip is written for a refused binary");
+    }
+
+    #[test]
+    fn a_bundle_needing_at_most_al2023_glibc_is_packaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let binary = dir.path().join("bootstrap");
+        std::fs::write(
+            &binary,
+            elf_with_dynstr(&["libc.so.6", "GLIBC_2.2.5", "GLIBC_2.34"]),
+        )
+        .unwrap();
+        let zip = dir.path().join("bootstrap.zip");
+        let bundle = package(&binary, &zip).unwrap();
+        assert_eq!(bundle.glibc, Some(AL2023_GLIBC));
+        assert!(zip.exists());
+    }
+
+    #[test]
+    fn check_glibc_allows_up_to_al2023_and_refuses_anything_newer() {
+        let binary = Path::new("target/lambda/processor/bootstrap");
+        for ok in [None, Some((2, 17)), Some(AL2023_GLIBC)] {
+            check_glibc(binary, ok).unwrap();
+        }
+        for newer in [(2, 35), (2, 38), (3, 0)] {
+            let Err(ToolkitError::Bundle(message)) = check_glibc(binary, Some(newer)) else {
+                panic!("glibc {newer:?} must be refused");
+            };
+            assert!(
+                message.contains(&format!("needs glibc {}.{}", newer.0, newer.1)),
+                "{message}"
+            );
+            assert!(
+                message.contains("target/lambda/processor/bootstrap"),
+                "{message}"
+            );
+        }
     }
 }

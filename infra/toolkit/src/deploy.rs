@@ -307,21 +307,16 @@ pub async fn deploy(
             name: change_set_name,
         });
     }
-    if request.approval == Approval::Broadening
-        && diff.broadens_iam()
-        && let Err(e) = approve(report, name, &diff)
-    {
-        {
-            let _ = aws
-                .cloudformation
-                .delete_change_set()
-                .change_set_name(&change_set_id)
-                .stack_name(name)
-                .send()
-                .await;
-            return Err(e);
-        }
-    }
+    iam_gate(request.approval, report, name, &diff, || async {
+        let _ = aws
+            .cloudformation
+            .delete_change_set()
+            .change_set_name(&change_set_id)
+            .stack_name(name)
+            .send()
+            .await;
+    })
+    .await?;
 
     let started = DateTime::from(std::time::SystemTime::now());
     aws.cloudformation
@@ -498,6 +493,41 @@ fn print_changes(
     }
 }
 
+/// The IAM approval gate before a change set is executed: with [`Approval::Broadening`] and a
+/// `diff` that adds `Allow` statements, asks through `report` ([`approve`]); on any refusal runs
+/// `discard` (which deletes the change set) before returning the error. Any other case goes
+/// ahead without asking.
+///
+/// # Errors
+/// As [`approve`].
+async fn iam_gate<D, F>(
+    approval: Approval,
+    report: &dyn Reporter,
+    stack: &str,
+    diff: &TemplateDiff,
+    discard: D,
+) -> Result<(), ToolkitError>
+where
+    D: FnOnce() -> F,
+    F: std::future::Future<Output = ()>,
+{
+    if approval == Approval::Never || !diff.broadens_iam() {
+        return Ok(());
+    }
+    match approve(report, stack, diff) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            discard().await;
+            Err(e)
+        }
+    }
+}
+
+/// Asks whether to deploy `stack` with the IAM statements `diff` adds.
+///
+/// # Errors
+/// [`ToolkitError::NotApproved`] when the answer is no or nobody can be asked;
+/// [`ToolkitError::Io`] when the answer cannot be read.
 fn approve(report: &dyn Reporter, stack: &str, diff: &TemplateDiff) -> Result<(), ToolkitError> {
     let count = diff.iam_added().count();
     let answer = report
@@ -718,7 +748,101 @@ pub async fn delete_and_wait(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use serde_json::json;
+
     use super::*;
+    use crate::report::Recorder;
+
+    /// A diff that adds one `Allow` statement (a new role with an inline policy).
+    fn broadening() -> TemplateDiff {
+        let new = json!({"Resources": {"Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+            ]}}]}
+        }}});
+        let diff = TemplateDiff::between(None, &new);
+        assert!(diff.broadens_iam());
+        diff
+    }
+
+    /// Runs the gate with a recorder answering `answer`; returns the result, the recorded
+    /// lines and whether the change set was discarded.
+    fn gate(
+        approval: Approval,
+        diff: &TemplateDiff,
+        answer: Answer,
+    ) -> (Result<(), ToolkitError>, Vec<String>, bool) {
+        let recorder = Recorder::new(answer);
+        let discarded = AtomicBool::new(false);
+        let result = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(iam_gate(
+                approval,
+                &recorder,
+                "argus-beta",
+                diff,
+                || async {
+                    discarded.store(true, Ordering::SeqCst);
+                },
+            ));
+        (result, recorder.lines(), discarded.load(Ordering::SeqCst))
+    }
+
+    const QUESTION: &str = "? Deploy argus-beta with these IAM changes?";
+
+    #[test]
+    fn broadening_iam_without_a_terminal_is_not_approved_and_discards_the_change_set() {
+        let (result, lines, discarded) =
+            gate(Approval::Broadening, &broadening(), Answer::NoOneToAsk);
+        assert!(lines.iter().any(|l| l == QUESTION), "{lines:?}");
+        let Err(ToolkitError::NotApproved(message)) = result else {
+            panic!("expected NotApproved, got {result:?}");
+        };
+        assert!(
+            message
+                .contains("adds 1 IAM statement(s) and needs approval, but there is no terminal"),
+            "{message}"
+        );
+        assert!(message.contains("--require-approval never"), "{message}");
+        assert!(discarded, "the change set must be deleted");
+    }
+
+    #[test]
+    fn broadening_iam_answered_no_is_not_approved_and_discards_the_change_set() {
+        let (result, lines, discarded) = gate(Approval::Broadening, &broadening(), Answer::No);
+        assert!(lines.iter().any(|l| l == QUESTION), "{lines:?}");
+        let Err(ToolkitError::NotApproved(message)) = result else {
+            panic!("expected NotApproved, got {result:?}");
+        };
+        assert!(
+            message.contains("argus-beta: not deployed (IAM changes not approved)"),
+            "{message}"
+        );
+        assert!(discarded, "the change set must be deleted");
+    }
+
+    #[test]
+    fn broadening_iam_answered_yes_proceeds_and_keeps_the_change_set() {
+        let (result, lines, discarded) = gate(Approval::Broadening, &broadening(), Answer::Yes);
+        assert!(lines.iter().any(|l| l == QUESTION), "{lines:?}");
+        result.unwrap();
+        assert!(!discarded);
+    }
+
+    #[test]
+    fn no_question_when_approval_is_never_or_nothing_broadens() {
+        let (result, lines, discarded) = gate(Approval::Never, &broadening(), Answer::No);
+        result.unwrap();
+        assert!(lines.is_empty() && !discarded, "{lines:?}");
+        let (result, lines, discarded) =
+            gate(Approval::Broadening, &TemplateDiff::default(), Answer::No);
+        result.unwrap();
+        assert!(lines.is_empty() && !discarded, "{lines:?}");
+    }
 
     #[test]
     fn terminal_statuses_end_the_wait() {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::ToolkitError;
 use super::aws::AwsContext;
-use super::deploy::{delete_and_wait, deployed_template, describe_stack};
+use super::deploy::{StackState, delete_and_wait, deployed_template, describe_stack};
 use super::report::Reporter;
 
 /// What to destroy.
@@ -55,16 +55,7 @@ pub async fn destroy(
         report.info(&format!("{name}: no such stack; nothing to destroy"));
         return Ok(DestroyOutcome::NotFound);
     };
-    if request.protected && !request.force {
-        return Err(ToolkitError::Refused(format!(
-            "{name} is a protected stage (`protected = true` in its config); destroying it deletes retained data's stack: pass --force if you mean it"
-        )));
-    }
-    if state.termination_protection {
-        return Err(ToolkitError::Refused(format!(
-            "{name} has termination protection on; turn it off first (aws cloudformation update-termination-protection --stack-name {name} --no-enable-termination-protection), then run destroy --force"
-        )));
-    }
+    ensure_destroyable(request, &state)?;
     let template = deployed_template(aws, name).await?.unwrap_or(Value::Null);
     let deletable: Vec<String> = template
         .get("Resources")
@@ -118,6 +109,30 @@ pub async fn destroy(
     .await?;
     report.info(&format!("{name}: DELETE_COMPLETE"));
     Ok(DestroyOutcome::Destroyed { emptied })
+}
+
+/// Decides whether the existing stack `state` may be destroyed as `request` asks: a protected
+/// stage needs `force`, and a stack with termination protection on is refused even with
+/// `force`. Pure: no AWS call, so [`destroy`] checks it before touching anything.
+///
+/// # Errors
+/// [`ToolkitError::Refused`] naming the stack and what to do.
+pub fn ensure_destroyable(
+    request: &DestroyRequest,
+    state: &StackState,
+) -> Result<(), ToolkitError> {
+    let name = request.stack_name.as_str();
+    if request.protected && !request.force {
+        return Err(ToolkitError::Refused(format!(
+            "{name} is a protected stage (`protected = true` in its config); destroying it deletes retained data's stack: pass --force if you mean it"
+        )));
+    }
+    if state.termination_protection {
+        return Err(ToolkitError::Refused(format!(
+            "{name} has termination protection on; turn it off first (aws cloudformation update-termination-protection --stack-name {name} --no-enable-termination-protection), then run destroy --force"
+        )));
+    }
+    Ok(())
 }
 
 /// Deletes every object version and delete marker of a bucket (batches of 1,000, the
@@ -191,4 +206,65 @@ fn identifier(key: &str, version: Option<&str>) -> Result<ObjectIdentifier, Tool
         .set_version_id(version.map(str::to_owned))
         .build()
         .map_err(|e| ToolkitError::Refused(format!("cannot build the delete request: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(protected: bool, force: bool) -> DestroyRequest {
+        DestroyRequest {
+            stack_name: "argus-prod".into(),
+            protected,
+            force,
+            timeout: Duration::from_secs(60),
+            role_arn: None,
+        }
+    }
+
+    fn state(termination_protection: bool) -> StackState {
+        StackState {
+            status: "UPDATE_COMPLETE".into(),
+            termination_protection,
+            outputs: std::collections::BTreeMap::new(),
+        }
+    }
+
+    fn refusal(request: &DestroyRequest, state: &StackState) -> String {
+        match ensure_destroyable(request, state) {
+            Err(ToolkitError::Refused(reason)) => reason,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_protected_stage_without_force_is_refused() {
+        let reason = refusal(&request(true, false), &state(false));
+        assert!(
+            reason.contains("argus-prod is a protected stage"),
+            "{reason}"
+        );
+        assert!(reason.contains("--force"), "{reason}");
+    }
+
+    #[test]
+    fn termination_protection_is_refused_even_with_force() {
+        for (protected, force) in [(true, true), (false, true), (false, false)] {
+            let reason = refusal(&request(protected, force), &state(true));
+            assert!(
+                reason.contains("argus-prod has termination protection on"),
+                "{reason}"
+            );
+            assert!(
+                reason.contains("--no-enable-termination-protection"),
+                "{reason}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_forced_protected_stage_or_an_unprotected_one_goes_ahead() {
+        ensure_destroyable(&request(true, true), &state(false)).unwrap();
+        ensure_destroyable(&request(false, false), &state(false)).unwrap();
+    }
 }

@@ -23,3 +23,19 @@ pub fn synth_all(out: &Path) -> argus_cdk::assembly::Written {
         .write(out, TemplateFormat::Json)
         .unwrap()
 }
+
+/// Every Region the shipped stage configs name (`region` of each stage's `.toml`), sorted and
+/// without repeats: the Regions the templates are deployed to.
+pub fn stage_regions() -> Vec<String> {
+    let mut regions: Vec<String> = argus_stacks::config::STAGES
+        .iter()
+        .map(|stage| {
+            argus_stacks::config::StageConfig::load(&config_dir(), stage)
+                .unwrap()
+                .region
+        })
+        .collect();
+    regions.sort();
+    regions.dedup();
+    regions
+}

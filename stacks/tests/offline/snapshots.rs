@@ -20,11 +20,18 @@ fn two_synths_write_byte_identical_assemblies() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let first = crate::common::synth_all(a.path());
     let second = crate::common::synth_all(b.path());
-    assert_eq!(first.files.len(), second.files.len());
-    assert!(
-        first.files.len() >= 8,
-        "5 templates, manifest and two reports"
+    let stacks = app::synth(&crate::common::config_dir(), &Selection::All)
+        .unwrap()
+        .len();
+    assert_eq!(stacks, 6, "toolkit, audit, ci and three stages");
+    // JSON format: one template per stack, then manifest.json, rules-report.json and .txt.
+    assert_eq!(
+        first.files.len(),
+        stacks + 3,
+        "one template per stack, the manifest and two reports: {:?}",
+        first.files
     );
+    assert_eq!(first.files.len(), second.files.len());
     for (x, y) in first.files.iter().zip(&second.files) {
         assert_eq!(x.file_name(), y.file_name());
         assert_eq!(

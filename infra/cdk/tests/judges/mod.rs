@@ -30,16 +30,20 @@ pub fn lint_bin(tool: &str) -> PathBuf {
 }
 
 /// Runs cfn-lint (which validates against the CloudFormation resource schemas) over `templates`
-/// and fails with its findings unless there are none.
-pub fn assert_cfn_lint_clean<P: AsRef<Path>>(templates: &[P]) {
-    let result = Command::new(lint_bin("cfn-lint"))
-        .args(templates.iter().map(AsRef::as_ref))
-        .output()
-        .unwrap();
+/// in each of `regions` (`--regions`: resource types and properties must exist in every one;
+/// empty: cfn-lint's default, us-east-1) and fails with its findings unless there are none.
+pub fn assert_cfn_lint_clean<P: AsRef<Path>>(templates: &[P], regions: &[&str]) {
+    let mut command = Command::new(lint_bin("cfn-lint"));
+    // `--regions` takes every following argument, so the templates come first.
+    command.args(templates.iter().map(AsRef::as_ref));
+    if !regions.is_empty() {
+        command.arg("--regions").args(regions);
+    }
+    let result = command.output().unwrap();
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert!(
         result.status.success() && stdout.trim().is_empty(),
-        "cfn-lint findings:\n{stdout}{}",
+        "cfn-lint findings (regions {regions:?}):\n{stdout}{}",
         String::from_utf8_lossy(&result.stderr)
     );
 }
