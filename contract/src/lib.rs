@@ -28,7 +28,8 @@ pub mod env {
     pub const DECISION_LOG_TABLE: &str = "ARGUS_AUDIT_TABLE";
     /// Weapon-alert SNS topic ARN (processor).
     pub const ALERT_TOPIC_ARN: &str = "ARGUS_ALERT_TOPIC_ARN";
-    /// Input bucket name (api).
+    /// Input bucket name (both functions: the api presigns for it, the processor ignores
+    /// notifications of any other bucket).
     pub const INPUT_BUCKET: &str = "ARGUS_INPUT_BUCKET";
     /// Key prefix of uploads, e.g. `incoming/` (both functions).
     pub const INPUT_PREFIX: &str = "ARGUS_INPUT_PREFIX";

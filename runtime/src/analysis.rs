@@ -392,6 +392,7 @@ mod tests {
             results_table: "results".into(),
             decision_log_table: "audit".into(),
             alert_topic_arn: "arn:aws:sns:eu-west-1:111111111111:alerts".into(),
+            input_bucket: "input".into(),
             input_prefix: "incoming/".into(),
             features: Feature::ALL.to_vec(),
             min_confidence: 70.0,

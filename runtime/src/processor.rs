@@ -143,6 +143,8 @@ pub enum Skip {
     NotCreated(String),
     /// The key is outside the input prefix.
     OutsidePrefix,
+    /// The notification is of a bucket other than the stage's input bucket.
+    OtherBucket(String),
     /// The image has a final record already (a duplicate delivery).
     AlreadyDone(Status),
     /// Another run holds a live claim.
@@ -354,6 +356,9 @@ impl Run<'_> {
         let event = &self.object.event_name;
         if !event.is_empty() && !event.starts_with("ObjectCreated") {
             return Outcome::Skipped(Skip::NotCreated(event.clone()));
+        }
+        if self.object.bucket != self.settings().input_bucket {
+            return Outcome::Skipped(Skip::OtherBucket(self.object.bucket.clone()));
         }
         if !self.object.key.starts_with(&self.settings().input_prefix) {
             return Outcome::Skipped(Skip::OutsidePrefix);

@@ -51,6 +51,9 @@ pub struct Settings {
     pub decision_log_table: String,
     /// Alert topic ARN (`ARGUS_ALERT_TOPIC_ARN`).
     pub alert_topic_arn: String,
+    /// The stage's input bucket (`ARGUS_INPUT_BUCKET`): notifications of any other bucket are
+    /// acknowledged and ignored.
+    pub input_bucket: String,
     /// Key prefix of the uploads the processor handles, e.g. `incoming/` (`ARGUS_INPUT_PREFIX`).
     /// Records for other keys are acknowledged and ignored.
     pub input_prefix: String,
@@ -110,6 +113,7 @@ impl Settings {
             results_table: get(env::RESULTS_TABLE)?,
             decision_log_table: get(env::DECISION_LOG_TABLE)?,
             alert_topic_arn: get(env::ALERT_TOPIC_ARN)?,
+            input_bucket: get(env::INPUT_BUCKET)?,
             input_prefix: get(env::INPUT_PREFIX)?,
             features: features(get(env::FEATURES)?)?,
             min_confidence: percent(env::MIN_CONFIDENCE, get(env::MIN_CONFIDENCE)?)?,
@@ -220,6 +224,7 @@ mod tests {
                 "ARGUS_ALERT_TOPIC_ARN",
                 "arn:aws:sns:eu-west-1:111111111111:alerts",
             ),
+            ("ARGUS_INPUT_BUCKET", "argus-beta-input"),
             ("ARGUS_INPUT_PREFIX", "incoming/"),
             ("ARGUS_FEATURES", "labels,text"),
             ("ARGUS_MIN_CONFIDENCE", "70"),

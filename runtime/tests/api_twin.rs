@@ -122,6 +122,7 @@ fn processor_settings() -> Settings {
         results_table: TABLE.into(),
         decision_log_table: "unused".into(),
         alert_topic_arn: "unused".into(),
+        input_bucket: BUCKET.into(),
         input_prefix: PREFIX.into(),
         features: vec![Feature::Labels, Feature::Text],
         min_confidence: 70.0,

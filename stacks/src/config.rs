@@ -77,6 +77,11 @@ pub struct Storage {
     /// Hours a result stays in the results table before TTL removes it (168).
     #[serde(default = "default_ttl_hours")]
     pub ttl_hours: u32,
+    /// Days an uploaded object (current version, under `input_prefix`) is kept before S3's
+    /// lifecycle expires it. Default: `ttl_hours` rounded up to whole days, so an image never
+    /// outlives its record (the privacy default: faces are biometric data).
+    #[serde(default)]
+    pub input_expiration_days: Option<u32>,
     /// `retain` or `destroy`.
     pub removal_policy: Removal,
 }
@@ -296,6 +301,11 @@ impl StageConfig {
             "must be at least 1",
         )?;
         check(
+            self.storage.input_expiration_days != Some(0),
+            "storage.input_expiration_days",
+            "must be at least 1 (S3 lifecycle expiration counts whole days)",
+        )?;
+        check(
             !self.analysis.features.is_empty(),
             "analysis.features",
             "must list at least one of labels, text, faces, moderation",
@@ -397,6 +407,14 @@ impl StageConfig {
             &format!("must be one of {RETENTION_DAYS:?}"),
         )?;
         Ok(())
+    }
+
+    /// Days an uploaded object is kept: `storage.input_expiration_days`, else `ttl_hours`
+    /// rounded up to whole days.
+    pub fn input_expiration_days(&self) -> u32 {
+        self.storage
+            .input_expiration_days
+            .unwrap_or_else(|| self.storage.ttl_hours.div_ceil(24))
     }
 
     /// The input bucket's deterministic name, as an `Fn::Sub` template:

@@ -90,6 +90,13 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         },
     )?;
     input.add_object_created_notification(&mut stack, &ingest, &config.storage.input_prefix)?;
+    // Uploads (faces are biometric data) expire with their records, not never.
+    input.add_expiration_rule(
+        &mut stack,
+        "uploads",
+        &config.storage.input_prefix,
+        config.input_expiration_days(),
+    )?;
 
     // The results table and the decision log.
     let mut results_props = TableProps::new(Attribute::new(
@@ -471,6 +478,7 @@ fn processor_environment(
         (env::STAGE.to_owned(), Expr::str(&config.stage)),
         (env::RESULTS_TABLE.to_owned(), results),
         (env::DECISION_LOG_TABLE.to_owned(), decision_log),
+        (env::INPUT_BUCKET.to_owned(), input.clone()),
         (env::ALERT_TOPIC_ARN.to_owned(), alerts),
         (
             env::INPUT_PREFIX.to_owned(),
@@ -544,6 +552,35 @@ mod tests {
             .as_array()
             .unwrap()
             .clone()
+    }
+
+    #[test]
+    fn uploads_expire_with_their_records_unless_configured_apart() {
+        let rule = |config: &StageConfig| {
+            template(config).resources["Input"]
+                .property("LifecycleConfiguration.Rules")
+                .unwrap()
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["Id"] == "expire-uploads")
+                .cloned()
+                .unwrap()
+        };
+        let mut beta = config("beta");
+        assert_eq!(
+            rule(&beta),
+            json!({"Id": "expire-uploads", "Status": "Enabled", "Prefix": "incoming/", "ExpirationInDays": 7}),
+            "168 hours of TTL: uploads expire after 7 days"
+        );
+        beta.storage.ttl_hours = 25;
+        assert_eq!(
+            rule(&beta)["ExpirationInDays"],
+            2,
+            "rounded up to whole days"
+        );
+        beta.storage.input_expiration_days = Some(1);
+        assert_eq!(rule(&beta)["ExpirationInDays"], 1);
     }
 
     #[test]

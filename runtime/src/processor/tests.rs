@@ -397,6 +397,7 @@ fn settings() -> Settings {
         results_table: "argus-beta-Results".into(),
         decision_log_table: "argus-beta-Audit".into(),
         alert_topic_arn: "arn:aws:sns:eu-west-1:111111111111:alerts".into(),
+        input_bucket: BUCKET.into(),
         input_prefix: "incoming/".into(),
         features: Feature::ALL.to_vec(),
         min_confidence: 70.0,
@@ -879,6 +880,22 @@ async fn test_events_and_keys_outside_the_prefix_are_acknowledged() {
         Outcome::Skipped(Skip::OutsidePrefix)
     );
     assert!(h.results.items.lock().unwrap().is_empty());
+    assert_eq!(h.store.calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn notifications_of_another_bucket_are_acknowledged_and_ignored() {
+    let h = Harness::new();
+    h.store.put("incoming/cat.png", samples::png(100, 100));
+    let foreign = notification(&[("incoming/cat.png", Some("v1"))]).replace(BUCKET, "someone-else");
+    let out = h.run(&[message("foreign", &foreign)]).await;
+    assert!(failures(&out).is_empty());
+    assert_eq!(
+        out.reports[0].outcome,
+        Outcome::Skipped(Skip::OtherBucket("someone-else".into()))
+    );
+    assert!(h.results.items.lock().unwrap().is_empty());
+    assert_eq!(h.rekognition.count(), 0);
     assert_eq!(h.store.calls.load(Ordering::SeqCst), 0);
 }
 

@@ -449,6 +449,64 @@ impl Bucket {
         add_grants(stack, grantee, statements)
     }
 
+    /// Expires the current versions of objects under `prefix` `days` after they were created
+    /// (a lifecycle rule `expire-<id>`, as aws-cdk-lib's `addLifecycleRule({prefix,
+    /// expiration})`); with versioning, the expired object becomes a noncurrent version that the
+    /// bucket's noncurrent-version rule then removes. Part of the bucket's typed properties,
+    /// rendered at synth. See
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html>.
+    ///
+    /// # Errors
+    /// [`SynthError::InvalidConstruct`] for an imported bucket, zero days, or an `id` already
+    /// used by a rule of this bucket.
+    pub fn add_expiration_rule(
+        &self,
+        stack: &mut Stack,
+        id: &str,
+        prefix: &str,
+        days: u32,
+    ) -> Result<(), SynthError> {
+        if self.is_imported() {
+            return Err(imported_error(&self.path, "lifecycle configuration"));
+        }
+        let invalid = |why: String| SynthError::InvalidConstruct {
+            construct: self.path.clone(),
+            reason: why,
+        };
+        if days == 0 {
+            return Err(invalid(format!(
+                "lifecycle rule {id}: expiration needs at least 1 day"
+            )));
+        }
+        let rule_id = format!("expire-{id}");
+        let added = stack.update_props(&self.logical_id, |bucket: &mut CfnBucket| {
+            let rules = &mut bucket
+                .lifecycle_configuration
+                .get_or_insert_with(|| LifecycleConfiguration { rules: Vec::new() })
+                .rules;
+            if rules.iter().any(|r| r.id == rule_id) {
+                return false;
+            }
+            rules.push(LifecycleRule {
+                id: rule_id.clone(),
+                status: "Enabled".into(),
+                prefix: Some(prefix.to_owned()),
+                expiration_in_days: Some(days),
+                noncurrent_version_expiration: None,
+                abort_incomplete_multipart_upload: None,
+                expired_object_delete_marker: None,
+            });
+            true
+        })?;
+        if added {
+            Ok(())
+        } else {
+            Err(invalid(format!(
+                "a lifecycle rule {rule_id} exists already"
+            )))
+        }
+    }
+
     /// Sends `s3:ObjectCreated:*` events for keys under `prefix` to `queue`.
     ///
     /// Only a prefix filter is used: S3 matches suffix filters case-sensitively, so a suffix would
@@ -1386,6 +1444,37 @@ mod tests {
             stack
                 .statements(&function.role.logical_id)
                 .contains(&granted[0])
+        );
+    }
+
+    #[test]
+    fn an_expiration_rule_expires_current_versions_under_its_prefix() {
+        let mut stack = stack();
+        let bucket = Bucket::new(&mut stack, "Input", named()).unwrap();
+        bucket
+            .add_expiration_rule(&mut stack, "uploads", "incoming/", 7)
+            .unwrap();
+        let r = synthesized(&stack, &bucket.logical_id);
+        let rules = r.property("LifecycleConfiguration.Rules").unwrap();
+        assert_eq!(
+            rules.as_array().unwrap().last().unwrap(),
+            &json!({"Id": "expire-uploads", "Status": "Enabled", "Prefix": "incoming/", "ExpirationInDays": 7})
+        );
+        assert!(
+            bucket
+                .add_expiration_rule(&mut stack, "uploads", "x/", 1)
+                .is_err()
+        );
+        assert!(
+            bucket
+                .add_expiration_rule(&mut stack, "never", "x/", 0)
+                .is_err()
+        );
+        let imported = Bucket::from_name("Old", "old-bucket").unwrap();
+        assert!(
+            imported
+                .add_expiration_rule(&mut stack, "x", "x/", 1)
+                .is_err()
         );
     }
 
