@@ -8,7 +8,7 @@
 use std::fmt;
 use std::io::Cursor;
 
-use image::ImageReader;
+use image::{ImageReader, Limits};
 use sha2::{Digest, Sha256};
 
 /// Largest object Rekognition accepts from S3: 15 MB = 15 × 1024 × 1024 bytes.
@@ -16,6 +16,23 @@ pub const MAX_BYTES: u64 = 15 * 1024 * 1024;
 
 /// Smallest width and height, in pixels, Rekognition analyses.
 pub const MIN_SIDE_PX: u32 = 80;
+
+/// Bytes the header decode may allocate, metadata chunks included (a PNG `iCCP`, `zTXt` or `iTXt`
+/// chunk inflates under this limit, not the image crate's default 512 MiB): 16 MiB.
+pub const MAX_DECODER_ALLOC: u64 = 16 * 1024 * 1024;
+
+/// Largest width and height, in pixels, a header may declare: 16,384 (a 15 MB file cannot hold
+/// an honest image much larger; a header that claims more is a decompression bomb).
+pub const MAX_SIDE_PX: u32 = 16_384;
+
+/// The limits every decode of an uploaded image runs with.
+pub fn decoder_limits() -> Limits {
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_DECODER_ALLOC);
+    limits.max_image_width = Some(MAX_SIDE_PX);
+    limits.max_image_height = Some(MAX_SIDE_PX);
+    limits
+}
 
 const JPEG_MAGIC: &[u8] = &[0xFF, 0xD8, 0xFF];
 const PNG_MAGIC: &[u8] = &[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
@@ -150,7 +167,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// the header (`cannot read image dimensions: …` when the header does not decode; under
 /// [`MIN_SIDE_PX`] on either side → `image is WxH px; …`), then hashes the bytes.
 ///
-/// Only the header is decoded, not the pixels.
+/// Only the header is decoded, not the pixels, with [`decoder_limits`]: at most
+/// [`MAX_DECODER_ALLOC`] bytes of decoder allocations and [`MAX_SIDE_PX`] on each side, so a
+/// metadata bomb or a header claiming huge dimensions is rejected within bounded memory.
 ///
 /// # Errors
 /// A [`Rejection`] with the reason.
@@ -176,7 +195,10 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, Rejection> {
     let (width, height) = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())
-        .and_then(|r| r.into_dimensions().map_err(|e| e.to_string()))
+        .and_then(|mut r| {
+            r.limits(decoder_limits());
+            r.into_dimensions().map_err(|e| e.to_string())
+        })
         .map_err(|e| Rejection::new(format!("cannot read image dimensions: {e}")))?;
     if width < MIN_SIDE_PX || height < MIN_SIDE_PX {
         return Err(Rejection::new(format!(

@@ -431,10 +431,10 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
     let base = Utc.with_ymd_and_hms(2030, 1, 1, 12, 0, 0).unwrap();
 
     // Five uploads, each processed a minute after the previous one.
-    // (name given to POST /uploads, sample file, content type); spaces and `+` must survive
+    // (name given to POST /uploads, sample file, content type); spaces and parentheses must survive
     // the presigned URL's encoding.
     let files = [
-        ("rocket launch+1.jpg", "rocket.jpg", "image/jpeg"),
+        ("rocket launch (1).jpg", "rocket.jpg", "image/jpeg"),
         ("horse.png", "horse.png", "image/png"),
         ("Chelsea.PNG", "chelsea.png", "image/png"),
         ("text.png", "text.png", "image/png"),
