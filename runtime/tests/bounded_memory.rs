@@ -48,8 +48,13 @@ fn png(width: u32, height: u32, extra: &[Vec<u8>]) -> Vec<u8> {
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, deflate, no filter, no interlace
     let row = 1 + 3 * usize::try_from(width).unwrap();
-    let rows = usize::try_from(height.min(100)).unwrap(); // a short IDAT is enough for a header read
-    let mut idat = ZlibEncoder::new(Vec::new(), Compression::fast());
+    // The whole image when it is small; one row of a huge one (a header read needs no more).
+    let rows = if width <= 1_000 {
+        usize::try_from(height).unwrap()
+    } else {
+        1
+    };
+    let mut idat = ZlibEncoder::new(Vec::new(), Compression::best());
     idat.write_all(&vec![0u8; row * rows]).unwrap();
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     out.extend(chunk(b"IHDR", &ihdr));

@@ -517,15 +517,20 @@ mod tests {
         wait_until(limit, &mut done)
     }
 
-    #[test]
-    fn a_watched_group_is_stopped_when_its_parent_exits() {
-        // "The parent" (a test binary) and the process it started (the twin), in its own group.
-        let mut parent = Command::new("sleep").arg("60").spawn().unwrap();
-        let mut watched = Command::new("sleep")
+    /// "The parent" (a test binary) and a process it started (the twin), in its own group.
+    fn parent_and_watched() -> (std::process::Child, std::process::Child) {
+        let parent = Command::new("sleep").arg("60").spawn().unwrap();
+        let watched = Command::new("sleep")
             .arg("60")
             .process_group(0)
             .spawn()
             .unwrap();
+        (parent, watched)
+    }
+
+    #[test]
+    fn a_watched_group_is_stopped_when_its_parent_exits() {
+        let (mut parent, mut watched) = parent_and_watched();
         let watcher = watch_parent(watched.id(), parent.id()).unwrap();
         std::thread::sleep(Duration::from_millis(1500));
         assert!(
@@ -556,12 +561,7 @@ mod tests {
 
     #[test]
     fn a_cancelled_watcher_leaves_the_group_running() {
-        let mut parent = Command::new("sleep").arg("60").spawn().unwrap();
-        let mut watched = Command::new("sleep")
-            .arg("60")
-            .process_group(0)
-            .spawn()
-            .unwrap();
+        let (mut parent, mut watched) = parent_and_watched();
         watch_parent(watched.id(), parent.id())
             .unwrap()
             .cancel()

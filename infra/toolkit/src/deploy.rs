@@ -276,13 +276,7 @@ pub async fn deploy(
 
     let changes = match wait_for_change_set(aws, name, &change_set_id).await? {
         ChangeSetResult::Empty => {
-            let _ = aws
-                .cloudformation
-                .delete_change_set()
-                .change_set_name(&change_set_id)
-                .stack_name(name)
-                .send()
-                .await;
+            discard_change_set(aws, name, &change_set_id).await;
             if !exists {
                 // An unexecuted CREATE change set leaves a REVIEW_IN_PROGRESS stack behind.
                 let _ = aws
@@ -307,14 +301,8 @@ pub async fn deploy(
             name: change_set_name,
         });
     }
-    iam_gate(request.approval, report, name, &diff, || async {
-        let _ = aws
-            .cloudformation
-            .delete_change_set()
-            .change_set_name(&change_set_id)
-            .stack_name(name)
-            .send()
-            .await;
+    iam_gate(request.approval, report, name, &diff, || {
+        discard_change_set(aws, name, &change_set_id)
     })
     .await?;
 
@@ -463,6 +451,18 @@ async fn wait_for_change_set(
         }
         tokio::time::sleep(POLL).await;
     }
+}
+
+/// Deletes a change set that will not be executed (best effort: a change set left behind is
+/// harmless and the next deploy creates its own).
+async fn discard_change_set(aws: &AwsContext, stack: &str, change_set_id: &str) {
+    let _ = aws
+        .cloudformation
+        .delete_change_set()
+        .change_set_name(change_set_id)
+        .stack_name(stack)
+        .send()
+        .await;
 }
 
 fn print_changes(
