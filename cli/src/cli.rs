@@ -23,7 +23,7 @@ use argus_stacks::app::{AppError, Selection};
 /// through the default credential chain: AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL (the local
 /// twin) all work.
 #[derive(Debug, Parser)]
-#[command(name = "argus", version, about, long_about = None, propagate_version = true)]
+#[command(name = "argus", version, propagate_version = true)]
 pub struct Cli {
     /// Folder holding the stage config files.
     #[arg(

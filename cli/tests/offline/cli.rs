@@ -179,3 +179,18 @@ fn stack_selects_one_stack_by_name_and_refuses_unknown_names() {
         "a command on one stack needs --stage or --stack"
     );
 }
+
+#[test]
+fn top_level_help_speaks_to_users_and_names_stages_and_stacks() {
+    let o = argus(&["--help"]);
+    assert!(o.status.success());
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.starts_with("Argus: infrastructure as code for an image-analysis pipeline on AWS"),
+        "{help}"
+    );
+    assert!(
+        help.contains("--stack") && help.contains("argus-audit"),
+        "{help}"
+    );
+}
