@@ -305,23 +305,30 @@ impl ObjectStore for S3Store {
             u64::try_from(output.content_length().unwrap_or_default()).unwrap_or(0);
         let version_id = output.version_id().map(str::to_owned);
         let e_tag = output.e_tag().map(str::to_owned);
+        let too_large = |read: u64| StoredObject {
+            content_length: read.max(content_length),
+            version_id: version_id.clone(),
+            e_tag: e_tag.clone(),
+            body: None,
+        };
         if content_length > max_bytes {
-            return Ok(StoredObject {
-                content_length,
-                version_id,
-                e_tag,
-                body: None,
-            });
+            return Ok(too_large(content_length));
         }
-        let body = output
-            .body
-            .collect()
-            .await
-            .map_err(|e| StoreError::Retryable {
-                code: "BodyReadError".into(),
-                message: DisplayErrorContext(&e).to_string(),
-            })?
-            .to_vec();
+        // Read chunk by chunk into one buffer and stop past `max_bytes` whatever Content-Length
+        // said (it may be missing or wrong): memory stays bounded by the limit, with one copy.
+        let capacity = usize::try_from(content_length.min(max_bytes)).unwrap_or(0);
+        let mut body = Vec::with_capacity(capacity);
+        let mut stream = output.body;
+        while let Some(chunk) = stream.try_next().await.map_err(|e| StoreError::Retryable {
+            code: "BodyReadError".into(),
+            message: DisplayErrorContext(&e).to_string(),
+        })? {
+            let read = (body.len() + chunk.len()) as u64;
+            if read > max_bytes {
+                return Ok(too_large(read));
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(StoredObject {
             content_length: body.len() as u64,
             version_id,
@@ -901,6 +908,7 @@ mod tests {
     use aws_sdk_rekognition::operation::detect_labels::DetectLabelsError;
     use aws_sdk_s3::error::ErrorMetadata;
     use aws_sdk_s3::primitives::SdkBody;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     use super::*;
 
@@ -1033,5 +1041,72 @@ mod tests {
         assert_eq!(state.claim_expires_at, Some(0));
         assert_eq!(state.record, Some(record));
         assert!(item_state(HashMap::from([("imageId".into(), s("x"))])).is_err());
+    }
+
+    /// An S3 endpoint on loopback that answers every GetObject with `chunks` chunks of 1 MiB and
+    /// no Content-Length (chunked transfer encoding); returns its URL.
+    async fn chunked_s3(chunks: usize) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                request.extend_from_slice(&buf[..n]);
+            }
+            let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nx-amz-version-id: v1\r\nContent-Type: image/png\r\n\r\n";
+            if socket.write_all(head.as_bytes()).await.is_err() {
+                return;
+            }
+            let chunk = vec![0u8; 1024 * 1024];
+            for _ in 0..chunks {
+                let framed =
+                    [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+                if socket.write_all(&framed).await.is_err() {
+                    return; // the client stopped reading: what the limit is for
+                }
+            }
+            let _ = socket.write_all(b"0\r\n\r\n").await;
+        });
+        url
+    }
+
+    fn store_at(url: &str) -> S3Store {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .endpoint_url(url)
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .force_path_style(true)
+            .build();
+        S3Store {
+            client: aws_sdk_s3::Client::from_conf(config),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_s3_read_stops_past_the_limit_when_no_content_length_is_given() {
+        let object = S3Object {
+            bucket: "input".into(),
+            key: "incoming/big.png".into(),
+            version_id: None,
+        };
+        let limit = 3 * 1024 * 1024;
+        let url = chunked_s3(40).await;
+        let stored = store_at(&url).get_object(&object, limit).await.unwrap();
+        assert!(stored.body.is_none(), "over the limit: no body kept");
+        assert!(
+            stored.content_length > limit && stored.content_length <= limit + 1024 * 1024,
+            "stopped at the first chunk past the limit, not after 40 MiB: {}",
+            stored.content_length
+        );
+        let url = chunked_s3(2).await;
+        let stored = store_at(&url).get_object(&object, limit).await.unwrap();
+        assert_eq!(stored.body.map(|b| b.len()), Some(2 * 1024 * 1024));
+        assert_eq!(stored.version_id.as_deref(), Some("v1"));
     }
 }
