@@ -483,7 +483,15 @@ impl Run<'_> {
             let rejection = Rejection::too_large(stored.content_length);
             return self.reject(record, rejection.reason, claim).await;
         };
-        let inspection = match inspect::inspect(&body) {
+        // Header decode and SHA-256 are CPU work: off the async workers, so the other images of
+        // the batch (and the runtime's polling) keep going while a large file is hashed.
+        let (body, inspected) = tokio::task::spawn_blocking(move || {
+            let inspected = inspect::inspect(&body);
+            (body, inspected)
+        })
+        .await
+        .map_err(|e| Retry(format!("inspection task: {e}")))?;
+        let inspection = match inspected {
             Ok(inspection) => inspection,
             Err(rejection) => {
                 record.sha256 = Some(inspect::sha256_hex(&body));
