@@ -75,6 +75,24 @@ pub fn inspect(bytes: &[u8]) -> Result<ImageFacts, ApiError> {
     inspect_with_sha256(bytes, sha256_hex(bytes))
 }
 
+/// Bytes one decode may allocate, pixels and metadata chunks included: 256 MiB (a 15 MB file
+/// holds no honest image that needs more; the image crate's own default is 512 MiB).
+pub const MAX_DECODER_ALLOC: u64 = 256 * 1024 * 1024;
+
+/// Largest width and height, in pixels, a decoded image may declare.
+pub const MAX_SIDE_PX: u32 = 16_384;
+
+/// The limits every decode of a request's image runs with: [`MAX_DECODER_ALLOC`] and
+/// [`MAX_SIDE_PX`], so a metadata bomb or a header claiming huge dimensions is answered with
+/// `InvalidImageFormatException` instead of exhausting memory.
+pub fn decoder_limits() -> image::Limits {
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODER_ALLOC);
+    limits.max_image_width = Some(MAX_SIDE_PX);
+    limits.max_image_height = Some(MAX_SIDE_PX);
+    limits
+}
+
 /// [`inspect`] for a caller that already has the SHA-256 (lowercase hex) of `bytes`.
 ///
 /// Errors: as [`inspect`].
@@ -91,7 +109,9 @@ pub fn inspect_with_sha256(bytes: &[u8], sha256: String) -> Result<ImageFacts, A
         ImageFormat::Jpeg => CrateFormat::Jpeg,
         ImageFormat::Png => CrateFormat::Png,
     };
-    let decoded = image::load_from_memory_with_format(bytes, crate_format).map_err(|e| {
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), crate_format);
+    reader.limits(decoder_limits());
+    let decoded = reader.decode().map_err(|e| {
         ApiError::invalid_image_format(format!(
             "Request has invalid image format: the image cannot be decoded ({e})"
         ))
