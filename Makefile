@@ -83,10 +83,11 @@ clippy: ## Lint the code (warnings are errors)
 check: clippy test ## clippy, then every test
 	$(CARGO) fmt --all -- --check
 
-bench: bundle-tools twin-tools ## Measure: synth time and template sizes, argus-twin DetectLabels, the processor (zip size, cold start, CPU per image on the twin)
+bench: bundle-tools twin-tools ## Measure: synth time and template sizes, argus-twin DetectLabels, the processor (zip size, cold start, CPU and peak RSS per image kind), the soak (2,000 images with faults)
 	$(CARGO) bench --locked -p argus-cli --bench synth
 	$(CARGO) bench --locked -p argus-twin --bench detect_labels
 	$(CARGO) bench --locked -p argus-cli --bench processor
+	$(CARGO) bench --locked -p argus-cli --bench soak
 
 clean: ## Remove build output, cdk.out and the virtualenvs
 	rm -rf target $(OUT) .venv

@@ -11,14 +11,18 @@
 //! | `GET /images/{imageId}` | 200 | the full [`ImageRecord`] plus `downloadUrl`, `downloadExpiresInSeconds` |
 //!
 //! **`POST /uploads`**, `Content-Type: application/json` (or no content type),
-//! body `{"filename": "cat.jpg", "contentType": "image/jpeg"}` (at most [`MAX_BODY_BYTES`]).
+//! body `{"filename": "cat.jpg", "contentType": "image/jpeg", "size": 52133}` (at most
+//! [`MAX_BODY_BYTES`]); `size` is the file's length in bytes, 1..=[`MAX_UPLOAD_BYTES`].
 //! `contentType` is `image/jpeg` with a `.jpg`/`.jpeg` filename or `image/png` with `.png`
 //! (both compared case-insensitively); the filename has at most [`MAX_FILENAME_CHARS`]
 //! characters, only letters, digits, spaces and `. _ - ( )` ([`is_filename_char`]), and no `..`.
 //! The answer is a presigned S3 PutObject
 //! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/PresignedUrlUploadObject.html>) valid
-//! for [`URL_EXPIRES_SECS`] seconds, with the content type signed: the client sends
-//! `PUT uploadUrl` with exactly the `uploadHeaders` (`content-type`) and the bytes. The key is
+//! for [`URL_EXPIRES_SECS`] seconds that writes once and exactly `size` bytes: the client sends
+//! `PUT uploadUrl` with exactly the `uploadHeaders` (`content-type`, `content-length`,
+//! `if-none-match: *`, all signed) and the bytes. S3 refuses a body of another length
+//! (403, the signature does not match) and a second PUT of the URL (412, the key exists); the
+//! input bucket's policy refuses writes under the prefix without `If-None-Match`. The key is
 //! `<ARGUS_INPUT_PREFIX><UUID v7>/<filename>`: time-sortable, unique, under the prefix the
 //! processor watches.
 //!
@@ -110,6 +114,9 @@ pub const URL_EXPIRES_SECS: u64 = 300;
 pub const DEFAULT_LIMIT: u32 = 20;
 /// Largest `limit`.
 pub const MAX_LIMIT: u32 = 100;
+/// Largest upload, in bytes: 15 MiB, the processor's limit ([`crate::inspect::MAX_BYTES`],
+/// Rekognition's for an image in S3).
+pub const MAX_UPLOAD_BYTES: u64 = crate::inspect::MAX_BYTES;
 /// Longest accepted filename, in characters.
 pub const MAX_FILENAME_CHARS: usize = 200;
 /// Largest `POST /uploads` body, in bytes (after base64 decoding).
@@ -211,8 +218,11 @@ pub struct Presigned {
 /// Presigns S3 requests (the SDK presigner, no network call).
 #[async_trait]
 pub trait Presigner: Send + Sync {
-    /// A PutObject of `bucket`/`key` with `Content-Type: content_type` signed, valid for
-    /// `expires_in`.
+    /// A PutObject of `bucket`/`key`, valid for `expires_in`, with these headers signed:
+    /// `content-type: <content_type>`, `content-length: <content_length>` (S3 refuses a body of
+    /// another length: the signature no longer matches) and `if-none-match: *` (a conditional
+    /// write: S3 refuses it with 412 once the key exists, so the URL writes once,
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>).
     ///
     /// # Errors
     /// [`ServiceError::Failed`] when the request cannot be built or signed (e.g. no credentials).
@@ -221,6 +231,7 @@ pub trait Presigner: Send + Sync {
         bucket: &str,
         key: &str,
         content_type: &str,
+        content_length: u64,
         expires_in: Duration,
     ) -> Result<Presigned, ServiceError>;
 
@@ -590,6 +601,9 @@ pub struct UploadRequest {
     pub filename: String,
     /// `image/jpeg` or `image/png`.
     pub content_type: String,
+    /// The file's size in bytes, 1..=[`MAX_UPLOAD_BYTES`]: the upload must be exactly this long
+    /// (it is signed into the URL as `content-length`).
+    pub size: u64,
 }
 
 /// The `POST /uploads` answer (201).
@@ -600,7 +614,9 @@ pub struct UploadResponse {
     pub upload_url: String,
     /// Always `PUT`.
     pub upload_method: String,
-    /// Headers to send with the PUT, exactly (signed): `content-type`.
+    /// Headers to send with the PUT, exactly (signed): `content-type`, `content-length` (the
+    /// declared size) and `if-none-match: *` (the URL writes once: a second PUT to the same key
+    /// is refused with 412 Precondition Failed).
     pub upload_headers: BTreeMap<String, String>,
     /// The input bucket.
     pub bucket: String,
@@ -617,13 +633,16 @@ pub struct ValidUpload {
     pub filename: String,
     /// `image/jpeg` or `image/png`.
     pub content_type: &'static str,
+    /// The declared size in bytes, 1..=[`MAX_UPLOAD_BYTES`].
+    pub size: u64,
 }
 
 /// Checks an upload request (see the module documentation).
 ///
 /// # Errors
-/// [`ApiError::BadRequest`]: `InvalidRequest` for a bad filename, `UnsupportedContentType` for
-/// a content type other than JPEG/PNG or one that does not match the extension.
+/// [`ApiError::BadRequest`]: `InvalidRequest` for a bad filename or a size outside
+/// 1..=[`MAX_UPLOAD_BYTES`], `UnsupportedContentType` for a content type other than JPEG/PNG or
+/// one that does not match the extension.
 pub fn validate_upload(request: &UploadRequest) -> Result<ValidUpload, ApiError> {
     let name = &request.filename;
     let invalid = |why: &str| ApiError::bad("InvalidRequest", format!("filename {why}"));
@@ -680,9 +699,19 @@ pub fn validate_upload(request: &UploadRequest) -> Result<ValidUpload, ApiError>
             ),
         ));
     }
+    if !(1..=MAX_UPLOAD_BYTES).contains(&request.size) {
+        return Err(ApiError::bad(
+            "InvalidRequest",
+            format!(
+                "size {} is outside 1..={MAX_UPLOAD_BYTES} bytes (the processor's limit, Rekognition's for an S3 object)",
+                request.size
+            ),
+        ));
+    }
     Ok(ValidUpload {
         filename: name.clone(),
         content_type,
+        size: request.size,
     })
 }
 
@@ -940,10 +969,11 @@ async fn create_upload(api: &Api, request: &ApiGatewayV2httpRequest) -> Result<R
             &s.input_bucket,
             &key,
             valid.content_type,
+            valid.size,
             Duration::from_secs(URL_EXPIRES_SECS),
         )
         .await?;
-    tracing::info!(object_key = %key, content_type = valid.content_type, "upload presigned");
+    tracing::info!(object_key = %key, content_type = valid.content_type, size = valid.size, "upload presigned");
     let body = UploadResponse {
         upload_url: presigned.url,
         upload_method: presigned.method,

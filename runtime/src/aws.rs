@@ -285,22 +285,7 @@ impl ObjectStore for S3Store {
             .set_version_id(object.version_id.clone())
             .send()
             .await
-            .map_err(|err| {
-                let Classified {
-                    class,
-                    code,
-                    message,
-                } = classify(&err);
-                let not_found = matches!(&err, SdkError::ServiceError(s) if s.raw().status().as_u16() == 404)
-                    || NOT_FOUND_CODES.contains(&code.as_str());
-                match class {
-                    ErrorClass::Throttled | ErrorClass::Retryable => {
-                        StoreError::Retryable { code, message }
-                    }
-                    ErrorClass::Other if not_found => StoreError::NotFound { code, message },
-                    ErrorClass::Other => StoreError::Other { code, message },
-                }
-            })?;
+            .map_err(|err| store_error(&err))?;
         let content_length =
             u64::try_from(output.content_length().unwrap_or_default()).unwrap_or(0);
         let version_id = output.version_id().map(str::to_owned);
@@ -335,6 +320,44 @@ impl ObjectStore for S3Store {
             e_tag,
             body: Some(body),
         })
+    }
+
+    async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .version_id(version_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| store_error(&err))
+    }
+}
+
+/// An S3 failure as a [`StoreError`]: throttling and retryable failures are
+/// [`StoreError::Retryable`], a 404 or a not-found code [`StoreError::NotFound`], the rest
+/// [`StoreError::Other`].
+fn store_error<E>(err: &SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let Classified {
+        class,
+        code,
+        message,
+    } = classify(err);
+    let not_found = matches!(err, SdkError::ServiceError(s) if s.raw().status().as_u16() == 404)
+        || NOT_FOUND_CODES.contains(&code.as_str());
+    match class {
+        ErrorClass::Throttled | ErrorClass::Retryable => StoreError::Retryable { code, message },
+        ErrorClass::Other if not_found => StoreError::NotFound { code, message },
+        ErrorClass::Other => StoreError::Other { code, message },
     }
 }
 
@@ -779,14 +802,21 @@ impl Presigner for S3Presigner {
         bucket: &str,
         key: &str,
         content_type: &str,
+        content_length: u64,
         expires_in: Duration,
     ) -> Result<Presigned, ServiceError> {
+        let length = i64::try_from(content_length).map_err(|_| ServiceError::Failed {
+            code: "InvalidContentLength".into(),
+            message: format!("content length {content_length} does not fit S3's Long"),
+        })?;
         let request = self
             .client
             .put_object()
             .bucket(bucket)
             .key(key)
             .content_type(content_type)
+            .content_length(length)
+            .if_none_match("*")
             .presigned(presigning_config(expires_in)?)
             .await
             .map_err(|e| service_error(&e))?;

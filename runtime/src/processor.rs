@@ -656,6 +656,28 @@ impl Run<'_> {
         self.finish(&mut record, claim).await
     }
 
+    /// Deletes the version of a REJECTED upload once its record is final: content the
+    /// pipeline refused does not linger in the bucket (the record keeps the reason, size and
+    /// SHA-256). A failure is logged, not retried: the input bucket's expiration rule removes
+    /// the object later anyway. Without a version ID nothing is deleted (the key alone could
+    /// name a newer upload).
+    async fn delete_rejected(&self, record: &ImageRecord) {
+        let Some(version_id) = record.version_id.as_deref() else {
+            tracing::warn!("rejected object has no version ID; left to the lifecycle rule");
+            return;
+        };
+        let deleted = timed(
+            "DeleteRejectedObject",
+            self.deps
+                .objects
+                .delete_object_version(&record.bucket, &record.object_key, version_id),
+        )
+        .await;
+        if let Err(e) = deleted {
+            tracing::warn!(error = %e, "rejected object not deleted; the lifecycle rule expires it");
+        }
+    }
+
     /// Puts a final record (the timestamps of a REJECTED or FAILED one refreshed) and counts it.
     async fn finish(&mut self, record: &mut ImageRecord, claim: &Claim) -> Result<Outcome, Retry> {
         if record.status != Status::Processed {
@@ -669,7 +691,10 @@ impl Run<'_> {
         }
         match record.status {
             Status::Processed => self.counters.images_processed += 1,
-            Status::Rejected => self.counters.images_rejected += 1,
+            Status::Rejected => {
+                self.counters.images_rejected += 1;
+                self.delete_rejected(record).await;
+            }
             Status::Failed => self.counters.images_failed += 1,
         }
         Ok(Outcome::Recorded {

@@ -70,7 +70,8 @@ pub enum StoreError {
 }
 
 /// Reads uploaded objects (S3 GetObject,
-/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>).
+/// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html>) and deletes the
+/// rejected ones.
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     /// Reads an object; the body only when `content_length <= max_bytes`.
@@ -82,6 +83,19 @@ pub trait ObjectStore: Send + Sync {
         object: &S3Object,
         max_bytes: u64,
     ) -> Result<StoredObject, StoreError>;
+
+    /// Deletes one version of an object for good (S3 DeleteObject with `versionId`,
+    /// <https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObject.html>; needs
+    /// `s3:DeleteObjectVersion`). Deleting a version that is already gone succeeds.
+    ///
+    /// # Errors
+    /// [`StoreError`], classified.
+    async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<(), StoreError>;
 }
 
 /// A DetectText line.

@@ -321,7 +321,8 @@ struct Uploaded {
 
 /// `POST /uploads`, then the presigned PUT of `bytes`.
 async fn upload(twin: &Twin, filename: &str, content_type: &str, bytes: &[u8]) -> Uploaded {
-    let body = json!({"filename": filename, "contentType": content_type}).to_string();
+    let body =
+        json!({"filename": filename, "contentType": content_type, "size": bytes.len()}).to_string();
     let (status, answer) = call(
         twin,
         event(
@@ -343,14 +344,12 @@ async fn upload(twin: &Twin, filename: &str, content_type: &str, bytes: &[u8]) -
     assert!(url.contains("X-Amz-Expires=300"), "{url}");
     let headers = answer["uploadHeaders"].as_object().unwrap().clone();
     assert_eq!(headers["content-type"], content_type);
+    assert_eq!(headers["content-length"], bytes.len().to_string());
+    assert_eq!(headers["if-none-match"], "*");
 
     let bytes = bytes.to_vec();
     tokio::task::spawn_blocking(move || {
-        let mut put = http().put(&url);
-        for (name, value) in &headers {
-            put = put.header(name.as_str(), value.as_str().unwrap());
-        }
-        let response = put.send(&bytes[..]).unwrap();
+        let response = put(&url, &headers, &bytes);
         assert_eq!(response.status(), 200, "presigned PUT refused");
         let header = |name: &str| {
             response
@@ -368,6 +367,39 @@ async fn upload(twin: &Twin, filename: &str, content_type: &str, bytes: &[u8]) -
     })
     .await
     .unwrap()
+}
+
+/// A PUT of `bytes` to a presigned `url` with the `uploadHeaders` (but `content-length`, which
+/// the HTTP client sets from the body: a body of another length than the signed one then
+/// sends another `content-length`, as any client would).
+fn put(
+    url: &str,
+    headers: &serde_json::Map<String, Value>,
+    bytes: &[u8],
+) -> ureq::http::Response<ureq::Body> {
+    let mut put = http().put(url);
+    for (name, value) in headers {
+        if name != "content-length" {
+            put = put.header(name.as_str(), value.as_str().unwrap());
+        }
+    }
+    put.send(bytes).unwrap()
+}
+
+/// `POST /uploads` of `filename` (PNG) declaring `size`: the status and the answer.
+async fn post_upload(twin: &Twin, filename: &str, size: u64) -> (u16, Value) {
+    let body = json!({"filename": filename, "contentType": "image/png", "size": size}).to_string();
+    call(
+        twin,
+        event(
+            "POST",
+            "/uploads",
+            &[],
+            &[("content-type", "application/json")],
+            Some(&body),
+        ),
+    )
+    .await
 }
 
 /// The processor's work on the uploaded object, as the S3 notification would start it.
@@ -541,8 +573,74 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
         assert!(downloaded == *bytes, "the download differs from the upload");
     }
 
+    // The upload is bounded at the source: S3 refuses a body longer or shorter than the
+    // declared size, one over 15 MiB, a PUT without the single-use condition, and a second PUT
+    // of the same URL.
+    let png = sample("chelsea.png");
+    let declared = u64::try_from(png.len()).unwrap();
+    let refused = |size: u64, body: Vec<u8>, strip: Option<&'static str>| {
+        let twin = &twin;
+        async move {
+            let (status, answer) = post_upload(twin, "bounded.png", size).await;
+            assert_eq!(status, 201, "{answer}");
+            let url = answer["uploadUrl"].as_str().unwrap().to_owned();
+            let mut headers = answer["uploadHeaders"].as_object().unwrap().clone();
+            if let Some(name) = strip {
+                headers.remove(name);
+            }
+            tokio::task::spawn_blocking(move || put(&url, &headers, &body).status().as_u16())
+                .await
+                .unwrap()
+        }
+    };
+    let mut longer = png.clone();
+    longer.extend_from_slice(&[0; 4096]);
+    assert_eq!(
+        refused(declared, longer, None).await,
+        403,
+        "longer than declared"
+    );
+    assert_eq!(
+        refused(declared, png[..png.len() / 2].to_vec(), None).await,
+        403,
+        "shorter than declared"
+    );
+    let max = api::MAX_UPLOAD_BYTES;
+    let over = vec![0u8; usize::try_from(max + 1).unwrap()];
+    assert_eq!(refused(max, over, None).await, 403, "over 15 MiB");
+    assert_eq!(
+        refused(declared, png.clone(), Some("if-none-match")).await,
+        403,
+        "without the signed If-None-Match"
+    );
+    let (status, answer) = post_upload(&twin, "once.png", declared).await;
+    assert_eq!(status, 201, "{answer}");
+    let url = answer["uploadUrl"].as_str().unwrap().to_owned();
+    let headers = answer["uploadHeaders"].as_object().unwrap().clone();
+    let statuses = tokio::task::spawn_blocking(move || {
+        [
+            put(&url, &headers, &png).status().as_u16(),
+            put(&url, &headers, &png).status().as_u16(),
+        ]
+    })
+    .await
+    .unwrap();
+    assert_eq!(statuses, [200, 412], "the URL writes once");
+    // The API refuses a size over the limit before any URL exists, and a name with a
+    // right-to-left override.
+    assert_error(
+        &post_upload(&twin, "big.png", max + 1).await,
+        400,
+        "InvalidRequest",
+    );
+    assert_error(
+        &post_upload(&twin, "cod\u{202E}gnp.exe.png", declared).await,
+        400,
+        "InvalidRequest",
+    );
+
     // The signature covers the content type: a PUT with another one is refused.
-    let body = json!({"filename": "x.png", "contentType": "image/png"}).to_string();
+    let body = json!({"filename": "x.png", "contentType": "image/png", "size": 19}).to_string();
     let (_, answer) = call(
         &twin,
         event(
@@ -559,6 +657,7 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
         http()
             .put(&url)
             .header("content-type", "image/jpeg")
+            .header("if-none-match", "*")
             .send(&b"not the signed type"[..])
             .unwrap()
             .status()
@@ -590,7 +689,7 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
         ),
         (
             post(
-                r#"{"filename": "a.gif", "contentType": "image/gif"}"#,
+                r#"{"filename": "a.gif", "contentType": "image/gif", "size": 9}"#,
                 "application/json",
             ),
             400,
@@ -598,7 +697,7 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
         ),
         (
             post(
-                r#"{"filename": "a.jpg", "contentType": "image/png"}"#,
+                r#"{"filename": "a.jpg", "contentType": "image/png", "size": 9}"#,
                 "application/json",
             ),
             400,
@@ -606,7 +705,7 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
         ),
         (
             post(
-                r#"{"filename": "a.png", "contentType": "image/png"}"#,
+                r#"{"filename": "a.png", "contentType": "image/png", "size": 9}"#,
                 "text/plain",
             ),
             400,
@@ -614,7 +713,7 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
         ),
         (
             post(
-                r#"{"filename": "../a.png", "contentType": "image/png"}"#,
+                r#"{"filename": "../a.png", "contentType": "image/png", "size": 9}"#,
                 "application/json",
             ),
             400,

@@ -97,6 +97,9 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         &config.storage.input_prefix,
         config.input_expiration_days(),
     )?;
+    // Uploads write once (If-None-Match); the api function, the only writer granted PutObject
+    // there, signs that and the declared size into every URL it hands out.
+    input.require_single_writes(&mut stack, &config.storage.input_prefix)?;
 
     // The results table and the decision log.
     let mut results_props = TableProps::new(Attribute::new(
@@ -223,6 +226,12 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     )?;
     // ListBucket (limited to the prefix) makes a missing upload a 404 NoSuchKey, not a 403.
     input.grant_list(&mut stack, role, &config.storage.input_prefix)?;
+    // A REJECTED upload's version is deleted once its record is written.
+    input.grant_delete_version(
+        &mut stack,
+        role,
+        &format!("{}*", config.storage.input_prefix),
+    )?;
     results.grant_write_data(&mut stack, role)?;
     decision_log.grant_append(&mut stack, role)?;
     alerts.grant_publish(&mut stack, role)?;
@@ -584,6 +593,35 @@ mod tests {
     }
 
     #[test]
+    fn uploads_under_the_input_prefix_write_once() {
+        let t = template(&config("beta"));
+        let policy = t
+            .resources
+            .values()
+            .find(|r| {
+                r.resource_type == "AWS::S3::BucketPolicy"
+                    && r.properties["Bucket"] == json!({"Ref": INPUT_BUCKET_ID})
+            })
+            .unwrap();
+        let statements = policy.properties["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+        let deny = |condition: Value| {
+            statements
+                .iter()
+                .find(|s| s["Condition"] == condition)
+                .cloned()
+                .unwrap_or_else(|| panic!("no statement with {condition}: {statements:?}"))
+        };
+        let objects = json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::argus-beta-input-${AWS::AccountId}-eu-west-1/incoming/*"});
+        let s = deny(json!({"Null": {"s3:if-none-match": "true"}}));
+        assert_eq!(s["Effect"], "Deny", "{s}");
+        assert_eq!(s["Principal"], "*", "{s}");
+        assert_eq!(s["Action"], json!(["s3:PutObject"]), "{s}");
+        assert_eq!(s["Resource"], json!([objects]), "{s}");
+    }
+
+    #[test]
     fn the_processor_role_grants_exactly_what_the_processor_needs() {
         let t = template(&config("beta"));
         let mut granted = BTreeSet::new();
@@ -617,6 +655,7 @@ mod tests {
             &["s3:GetObject", "s3:GetObjectVersion"],
             input("reference/authorized-face.jpg"),
         );
+        add(&["s3:DeleteObjectVersion"], input("incoming/*"));
         add(
             &["s3:ListBucket"],
             json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::argus-beta-input-${AWS::AccountId}-eu-west-1"}).to_string(),

@@ -4,7 +4,8 @@
 //! `--throttle-next`, `--throttle-kind`, `--latency-ms`, `--fail-all` flags) and changed at run
 //! time through `POST /_argus/faults` (see [`crate::server`]). They apply to the Rekognition
 //! operations only, in this order: latency, then throttling (the next N calls), then
-//! `fail_all`. Throttling errors use the codes the SDKs retry
+//! `fail_all`, then a draw per call for `throttle_percent` and `error_percent` (a seeded
+//! pseudo-random sequence, the same for the same seed and call order). Throttling errors use the codes the SDKs retry
 //! (<https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html>).
 
 use std::collections::BTreeMap;
@@ -83,7 +84,8 @@ impl ThrottleKind {
 
 /// The faults in force. JSON shape (`GET`/`POST /_argus/faults`):
 /// `{"throttle_next": 0, "throttle_kind": "ThrottlingException", "latency_ms": 0,
-///   "fail_all": false, "operations": null}`.
+///   "fail_all": false, "throttle_percent": 0, "error_percent": 0, "seed": 0,
+///   "operations": null}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Faults {
@@ -99,9 +101,22 @@ pub struct Faults {
     /// Answer every call with `InternalServerError` (HTTP 500).
     #[serde(default)]
     pub fail_all: bool,
+    /// Answer this percentage of calls (0..=100, drawn per call) with `throttle_kind`.
+    #[serde(default)]
+    pub throttle_percent: u8,
+    /// Answer this percentage of calls (0..=100, drawn per call) with `InternalServerError`
+    /// (HTTP 500); with `throttle_percent`, at most 100 in all.
+    #[serde(default)]
+    pub error_percent: u8,
+    /// Seed of the per-call draws.
+    #[serde(default)]
+    pub seed: u64,
     /// Apply the faults to these operations only (`null`: all operations).
     #[serde(default)]
     pub operations: Option<Vec<Operation>>,
+    /// Draws made so far: the position in the seeded sequence (not part of the JSON).
+    #[serde(skip)]
+    pub draws: u64,
 }
 
 /// A partial update of [`Faults`]: absent fields keep their value
@@ -121,6 +136,15 @@ pub struct FaultsUpdate {
     /// See [`Faults::fail_all`].
     #[serde(default)]
     pub fail_all: Option<bool>,
+    /// See [`Faults::throttle_percent`].
+    #[serde(default)]
+    pub throttle_percent: Option<u8>,
+    /// See [`Faults::error_percent`].
+    #[serde(default)]
+    pub error_percent: Option<u8>,
+    /// See [`Faults::seed`]; setting it restarts the sequence.
+    #[serde(default)]
+    pub seed: Option<u64>,
     /// See [`Faults::operations`]; an empty list means all operations.
     #[serde(default)]
     pub operations: Option<Vec<Operation>>,
@@ -141,13 +165,23 @@ impl Faults {
         if let Some(v) = update.fail_all {
             self.fail_all = v;
         }
+        if let Some(v) = update.throttle_percent {
+            self.throttle_percent = v.min(100);
+        }
+        if let Some(v) = update.error_percent {
+            self.error_percent = v.min(100 - self.throttle_percent);
+        }
+        if let Some(v) = update.seed {
+            self.seed = v;
+            self.draws = 0;
+        }
         if let Some(v) = update.operations {
             self.operations = if v.is_empty() { None } else { Some(v) };
         }
     }
 
     /// Decides the fault of one call to `op`: the latency to add, and the error to answer
-    /// with (consuming one throttle from `throttle_next`).
+    /// with (consuming one throttle from `throttle_next`, or one draw of the percentages).
     pub fn decide(&mut self, op: Operation) -> (Duration, Option<ApiError>) {
         if self
             .operations
@@ -168,6 +202,24 @@ impl Faults {
                     "Internal server error (injected by argus-twin: fail_all)",
                 )),
             );
+        }
+        if self.throttle_percent > 0 || self.error_percent > 0 {
+            self.draws += 1;
+            let draw = fastrand::Rng::with_seed(
+                self.seed ^ self.draws.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            )
+            .u8(0..100);
+            if draw < self.throttle_percent {
+                return (latency, Some(self.throttle_kind.error()));
+            }
+            if draw < self.throttle_percent.saturating_add(self.error_percent) {
+                return (
+                    latency,
+                    Some(ApiError::internal(
+                        "Internal server error (injected by argus-twin: error_percent)",
+                    )),
+                );
+            }
         }
         (latency, None)
     }
@@ -287,6 +339,36 @@ mod tests {
         assert_eq!(log.count(Operation::DetectText), log.total);
         assert!(log.calls.len() <= CallLog::KEEP);
         assert_eq!(log.calls.last().map(|c| c.seq), Some(log.total));
+    }
+
+    #[test]
+    fn percentages_throttle_and_fail_about_that_share_of_calls_the_same_way_for_a_seed() {
+        let update = FaultsUpdate {
+            throttle_percent: Some(20),
+            error_percent: Some(5),
+            seed: Some(7),
+            ..FaultsUpdate::default()
+        };
+        let run = || {
+            let mut faults = Faults::default();
+            faults.apply(update.clone());
+            (0..10_000)
+                .map(|_| faults.decide(Operation::DetectLabels).1.map(|e| e.code))
+                .collect::<Vec<_>>()
+        };
+        let outcomes = run();
+        let count = |code: ErrorCode| outcomes.iter().filter(|c| **c == Some(code)).count();
+        let throttled = count(ErrorCode::ThrottlingException);
+        let failed = count(ErrorCode::InternalServerError);
+        assert!((1_800..2_200).contains(&throttled), "{throttled}");
+        assert!((350..650).contains(&failed), "{failed}");
+        assert_eq!(outcomes, run(), "the same seed gives the same sequence");
+        // The two shares never add up to more than every call.
+        let mut faults = Faults::default();
+        faults.apply(
+            serde_json::from_str(r#"{"throttle_percent": 90, "error_percent": 50}"#).unwrap(),
+        );
+        assert_eq!((faults.throttle_percent, faults.error_percent), (90, 10));
     }
 
     #[test]

@@ -14,6 +14,9 @@
 //!   filtered like the service does ([`ops`]);
 //! - injects faults and logs calls for tests ([`faults`], admin routes in [`server`]).
 //!
+//! [`lambda`] runs a bundled function's `bootstrap` outside MiniStack against a Lambda Runtime
+//! API of its own (benches, memory tests); [`corpus`] generates hostile images for them.
+//!
 //! [`ministack`] and [`process`] start and stop MiniStack (the rest of the twin) by PID;
 //! [`lifecycle`] is the whole twin's `up`, `down` and `status` with its state file.
 //!
@@ -28,10 +31,12 @@
 //! API reference followed: <https://docs.aws.amazon.com/rekognition/latest/APIReference/Welcome.html>.
 
 pub mod colors;
+pub mod corpus;
 pub mod error;
 pub mod faults;
 pub mod fixtures;
 pub mod inspect;
+pub mod lambda;
 pub mod lifecycle;
 pub mod ministack;
 pub mod model;

@@ -122,6 +122,7 @@ async fn main() -> anyhow::Result<()> {
             latency_ms: cli.latency_ms,
             fail_all: cli.fail_all,
             operations: None,
+            ..Faults::default()
         },
     };
     let server = argus_twin::serve(config)

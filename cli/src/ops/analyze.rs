@@ -133,6 +133,8 @@ pub async fn analyze(context: &Context, options: &AnalyzeOptions) -> Result<Anal
                 .put_object()
                 .bucket(&bucket)
                 .key(&key)
+                // The input bucket's policy takes only single writes under the prefix.
+                .if_none_match("*")
                 .body(bytes.clone().into())
                 .send()
                 .await

@@ -265,6 +265,8 @@ async fn put(
         .bucket(bucket)
         .key(key)
         .content_type(content_type)
+        // The input bucket's policy takes only single writes under the prefix.
+        .if_none_match("*")
         .body(body)
         .send()
         .await

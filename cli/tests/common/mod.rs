@@ -1,6 +1,6 @@
 //! Helpers shared by the `argus` integration tests: the binary pointed at a twin, MiniStack on a
 //! free port, the local stage's bundles built once.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 
@@ -123,5 +123,45 @@ pub fn copy_bundles(out: &Path) {
     for entry in std::fs::read_dir(bundles()).unwrap() {
         let path = entry.unwrap().path();
         std::fs::copy(&path, assets.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+/// The deployed function `name` as Lambda's GetFunctionConfiguration describes it, in the
+/// shape [`argus_twin::lambda::FunctionProcess`] starts it with.
+pub async fn function_config(
+    lambda: &aws_sdk_lambda::Client,
+    name: &str,
+    region: &str,
+) -> argus_twin::lambda::FunctionConfig {
+    let c = lambda
+        .get_function_configuration()
+        .function_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("Lambda GetFunctionConfiguration {name}: {e:?}"));
+    let variables: std::collections::BTreeMap<String, String> = c
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    assert!(
+        variables.keys().any(|k| k.starts_with("ARGUS_")),
+        "function {name} has no ARGUS_* variables: {variables:?}"
+    );
+    argus_twin::lambda::FunctionConfig {
+        name: c.function_name().unwrap_or(name).to_owned(),
+        arn: c.function_arn().expect("a function ARN").to_owned(),
+        version: c.version().unwrap_or("$LATEST").to_owned(),
+        memory_mb: c
+            .memory_size()
+            .and_then(|m| u32::try_from(m).ok())
+            .unwrap_or(128),
+        timeout_secs: c.timeout().and_then(|t| u32::try_from(t).ok()).unwrap_or(3),
+        log_group: c
+            .logging_config()
+            .and_then(|l| l.log_group())
+            .map_or_else(|| format!("/aws/lambda/{name}"), str::to_owned),
+        region: region.to_owned(),
+        variables,
     }
 }

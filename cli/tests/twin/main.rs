@@ -8,6 +8,8 @@
 mod common;
 
 mod demo;
+mod hostile;
 mod local_twin;
 mod pipeline;
+mod soak;
 mod toolkit;

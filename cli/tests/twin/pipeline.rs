@@ -14,17 +14,19 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-struct Twin {
+pub(crate) struct Twin {
     _state_dir: tempfile::TempDir,
-    config: tempfile::TempDir,
-    endpoint: String,
+    pub(crate) config: tempfile::TempDir,
+    pub(crate) endpoint: String,
     _out: tempfile::TempDir,
-    rekognition: String,
-    outputs: Value,
-    runtime: tokio::runtime::Runtime,
-    s3: aws_sdk_s3::Client,
-    sqs: aws_sdk_sqs::Client,
-    dynamodb: aws_sdk_dynamodb::Client,
+    pub(crate) rekognition: String,
+    pub(crate) outputs: Value,
+    pub(crate) runtime: tokio::runtime::Runtime,
+    /// The SDK configuration of the twin (endpoint, Region, test credentials).
+    pub(crate) sdk: aws_config::SdkConfig,
+    pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) sqs: aws_sdk_sqs::Client,
+    pub(crate) dynamodb: aws_sdk_dynamodb::Client,
     probe_queue: String,
     /// Stop MiniStack and argus-twin when this process exits (never cancelled).
     _watchers: Vec<argus_twin::process::Watcher>,
@@ -33,8 +35,8 @@ struct Twin {
 static TWIN: OnceLock<Twin> = OnceLock::new();
 static TURN: Mutex<()> = Mutex::new(());
 
-struct Turn {
-    twin: &'static Twin,
+pub(crate) struct Turn {
+    pub(crate) twin: &'static Twin,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -44,7 +46,7 @@ impl Drop for Turn {
     }
 }
 
-fn turn() -> Turn {
+pub(crate) fn turn() -> Turn {
     let guard = TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     Turn {
         twin: TWIN.get_or_init(start),
@@ -84,21 +86,29 @@ fn run(
 }
 
 fn start() -> Twin {
+    // Short retries so a failing message reaches the DLQ within a minute or two.
+    start_with(&[
+        ("timeout_secs = 60", "timeout_secs = 6"),
+        ("max_receive_count = 3", "max_receive_count = 2"),
+    ])
+}
+
+/// A twin of its own with the local stage deployed, its config edited by `(from, to)`
+/// replacements (each must apply) besides the Rekognition endpoint.
+pub(crate) fn start_with(edits: &[(&str, &str)]) -> Twin {
     let (ministack_port, rekognition_port) =
         (crate::common::free_port(), crate::common::free_port());
     let rekognition = format!("http://127.0.0.1:{rekognition_port}");
     let config = crate::common::config_copy();
     let local = config.path().join("local.toml");
-    let text = std::fs::read_to_string(&local).unwrap();
-    let edited = text
-        .replace(
-            "rekognition_endpoint = \"http://127.0.0.1:4599\"",
-            &format!("rekognition_endpoint = \"{rekognition}\""),
-        )
-        // Short retries so a failing message reaches the DLQ within a minute or two.
-        .replace("timeout_secs = 60", "timeout_secs = 6")
-        .replace("max_receive_count = 3", "max_receive_count = 2");
-    assert_ne!(text, edited);
+    let mut edited = std::fs::read_to_string(&local).unwrap().replace(
+        "rekognition_endpoint = \"http://127.0.0.1:4599\"",
+        &format!("rekognition_endpoint = \"{rekognition}\""),
+    );
+    for (from, to) in edits {
+        assert!(edited.contains(from), "local.toml has no {from:?}");
+        edited = edited.replace(from, to);
+    }
     std::fs::write(&local, edited).unwrap();
     let out = tempfile::tempdir().unwrap();
     crate::common::copy_bundles(out.path());
@@ -208,6 +218,7 @@ fn start() -> Twin {
         rekognition,
         outputs,
         runtime,
+        sdk,
         s3,
         sqs,
         dynamodb,
@@ -229,7 +240,7 @@ async fn put(s3: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) ->
 }
 
 impl Twin {
-    fn bucket(&self) -> &str {
+    pub(crate) fn bucket(&self) -> &str {
         self.outputs["InputBucketName"].as_str().unwrap()
     }
 
@@ -239,7 +250,7 @@ impl Twin {
     }
 
     /// Every record whose objectKey is `key`, read through the time index.
-    fn records(&self, key: &str) -> Vec<Value> {
+    pub(crate) fn records(&self, key: &str) -> Vec<Value> {
         let table = self.outputs["ResultsTableName"].as_str().unwrap();
         self.runtime.block_on(async {
             let page = self
@@ -302,7 +313,7 @@ impl Twin {
     }
 
     /// Waits until the ingest queue holds no message, visible or in flight.
-    fn wait_ingest_drained(&self) {
+    pub(crate) fn wait_ingest_drained(&self) {
         let url = self.outputs["IngestQueueUrl"].as_str().unwrap();
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
@@ -334,7 +345,7 @@ impl Twin {
     }
 
     /// Messages on the alert probe (long polls until `limit`).
-    fn alerts(&self, limit: Duration) -> Vec<Value> {
+    pub(crate) fn alerts(&self, limit: Duration) -> Vec<Value> {
         let deadline = Instant::now() + limit;
         let mut messages = Vec::new();
         while Instant::now() < deadline {
@@ -365,6 +376,40 @@ impl Twin {
         messages
     }
 
+    /// Rekognition calls argus-twin answered since it started.
+    pub(crate) fn rekognition_calls(&self) -> u64 {
+        self.calls()["total"].as_u64().unwrap()
+    }
+
+    /// Messages in the dead-letter queue, visible or in flight.
+    pub(crate) fn dead_letters(&self) -> u64 {
+        let url = self.outputs["DeadLetterQueueUrl"].as_str().unwrap();
+        let attrs = self
+            .runtime
+            .block_on(
+                self.sqs
+                    .get_queue_attributes()
+                    .queue_url(url)
+                    .attribute_names(aws_sdk_sqs::types::QueueAttributeName::All)
+                    .send(),
+            )
+            .unwrap();
+        use aws_sdk_sqs::types::QueueAttributeName as A;
+        [
+            A::ApproximateNumberOfMessages,
+            A::ApproximateNumberOfMessagesNotVisible,
+        ]
+        .iter()
+        .map(|name| {
+            attrs
+                .attributes()
+                .and_then(|a| a.get(name))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
+    }
+
     /// argus-twin's call log.
     fn calls(&self) -> Value {
         ureq::get(&format!("{}/_argus/calls", self.rekognition))
@@ -391,7 +436,7 @@ impl Twin {
             .collect()
     }
 
-    fn set_faults(&self, faults: Value) {
+    pub(crate) fn set_faults(&self, faults: Value) {
         ureq::post(&format!("{}/_argus/faults", self.rekognition))
             .send_json(faults)
             .unwrap();
@@ -415,18 +460,6 @@ fn sha256sum(bytes: &[u8]) -> String {
         .next()
         .unwrap()
         .to_owned()
-}
-
-fn s3_event(bucket: &str, key: &str, version: Option<&str>, size: usize) -> String {
-    json!({"Records": [{
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
-        "eventTime": "2026-11-21T06:00:00.000Z", "eventName": "ObjectCreated:Put",
-        "userIdentity": {"principalId": "test"}, "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {}, "s3": {"s3SchemaVersion": "1.0", "configurationId": "test",
-            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "test"}, "arn": format!("arn:aws:s3:::{bucket}")},
-            "object": {"key": key, "size": size, "versionId": version, "sequencer": "01"}}
-    }]})
-    .to_string()
 }
 
 #[test]
@@ -463,7 +496,15 @@ fn a_knife_raises_exactly_one_alert_and_a_duplicate_event_changes_nothing() {
     assert!(calls_before >= 1);
 
     // The same S3 event delivered again: no second Rekognition call, record or alert.
-    let body = s3_event(twin.bucket(), key, version.as_deref(), knife.len());
+    let body = argus_twin::lambda::s3_notification(
+        "us-east-1",
+        &argus_twin::lambda::ObjectRef {
+            bucket: twin.bucket().to_owned(),
+            key: key.to_owned(),
+            version,
+            size: knife.len(),
+        },
+    );
     twin.runtime
         .block_on(
             twin.sqs
@@ -528,6 +569,29 @@ fn bad_uploads_end_rejected_with_reasons_and_no_rekognition_call() {
                 twin.calls_for(&sha256sum(body)).is_empty(),
                 "{key} was sent to Rekognition"
             );
+        }
+        // Rejected content does not linger: the version read is deleted after its record.
+        let version = record["versionId"].as_str().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let head = twin.runtime.block_on(
+                twin.s3
+                    .head_object()
+                    .bucket(twin.bucket())
+                    .key(*key)
+                    .version_id(version)
+                    .send(),
+            );
+            if let Err(e) = head {
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                assert_eq!(status, Some(404), "{key}: HeadObject {e:?}");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{key} version {version} still exists after its REJECTED record"
+            );
+            std::thread::sleep(Duration::from_millis(200));
         }
     }
 }

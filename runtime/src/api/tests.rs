@@ -98,8 +98,16 @@ impl ImageIndex for FakeIndex {
     }
 }
 
-/// A presign request: method, bucket, key, content type (PUT) or version (GET), lifetime.
-type PresignCall = (String, String, String, Option<String>, Duration);
+/// A presign request: method, bucket, key, content type (PUT) or version (GET), lifetime,
+/// content length (PUT).
+type PresignCall = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Duration,
+    Option<u64>,
+);
 
 /// Presigns into `https://s3.test/…` and records each request.
 #[derive(Default)]
@@ -116,6 +124,7 @@ impl Presigner for FakePresigner {
         bucket: &str,
         key: &str,
         content_type: &str,
+        content_length: u64,
         expires_in: Duration,
     ) -> Result<Presigned, ServiceError> {
         if *self.fail.lock().unwrap() {
@@ -130,11 +139,16 @@ impl Presigner for FakePresigner {
             key.into(),
             Some(content_type.into()),
             expires_in,
+            Some(content_length),
         ));
         Ok(Presigned {
             url: format!("https://s3.test/{bucket}/{key}?X-Amz-Signature=put"),
             method: "PUT".into(),
-            headers: BTreeMap::from([("content-type".into(), content_type.into())]),
+            headers: BTreeMap::from([
+                ("content-type".into(), content_type.into()),
+                ("content-length".into(), content_length.to_string()),
+                ("if-none-match".into(), "*".into()),
+            ]),
         })
     }
 
@@ -153,6 +167,7 @@ impl Presigner for FakePresigner {
             key.into(),
             version_id.map(str::to_owned),
             expires_in,
+            None,
         ));
         Ok(Presigned {
             url: format!("https://s3.test/{bucket}/{key}?versionId={version_id:?}"),
@@ -386,6 +401,7 @@ fn upload(filename: &str, content_type: &str) -> UploadRequest {
     UploadRequest {
         filename: filename.into(),
         content_type: content_type.into(),
+        size: 52_133,
     }
 }
 
@@ -462,7 +478,7 @@ async fn an_upload_gets_a_presigned_put_under_the_input_prefix() {
     let h = Harness::new();
     let (status, _, body) = h
         .send(post_upload(
-            r#"{"filename": "Cat Photo.JPG", "contentType": "image/jpeg"}"#,
+            r#"{"filename": "Cat Photo.JPG", "contentType": "image/jpeg", "size": 52133}"#,
         ))
         .await;
     assert_eq!(status, 201, "{body}");
@@ -471,6 +487,8 @@ async fn an_upload_gets_a_presigned_put_under_the_input_prefix() {
     assert_eq!(response.expires_in_seconds, 300);
     assert_eq!(response.upload_method, "PUT");
     assert_eq!(response.upload_headers["content-type"], "image/jpeg");
+    assert_eq!(response.upload_headers["content-length"], "52133");
+    assert_eq!(response.upload_headers["if-none-match"], "*");
     let id = response
         .object_key
         .strip_prefix("incoming/")
@@ -488,13 +506,14 @@ async fn an_upload_gets_a_presigned_put_under_the_input_prefix() {
             BUCKET.to_owned(),
             response.object_key.clone(),
             Some("image/jpeg".to_owned()),
-            Duration::from_secs(300)
+            Duration::from_secs(300),
+            Some(52133)
         )]
     );
     // Two uploads of one filename get two keys, in time order.
     let (_, _, second) = h
         .send(post_upload(
-            r#"{"filename": "Cat Photo.JPG", "contentType": "image/jpeg"}"#,
+            r#"{"filename": "Cat Photo.JPG", "contentType": "image/jpeg", "size": 52133}"#,
         ))
         .await;
     let second = second["objectKey"].as_str().unwrap();
@@ -509,7 +528,7 @@ async fn a_base64_body_and_a_json_content_type_with_parameters_are_accepted() {
         "/uploads",
         &[],
         &[("Content-Type", "application/json; charset=utf-8")],
-        Some(&STANDARD.encode(r#"{"filename":"a.png","contentType":"image/png"}"#)),
+        Some(&STANDARD.encode(r#"{"filename":"a.png","contentType":"image/png", "size": 52133}"#)),
     );
     request.is_base64_encoded = true;
     let (status, _, body) = h.send(request).await;
@@ -520,7 +539,7 @@ async fn a_base64_body_and_a_json_content_type_with_parameters_are_accepted() {
         "/uploads",
         &[],
         &[],
-        Some(r#"{"filename":"a.png","contentType":"image/png","extra":1}"#),
+        Some(r#"{"filename":"a.png","contentType":"image/png","size":52133,"extra":1}"#),
     );
     let (status, _, body) = h.send(request).await;
     assert_eq!(status, 201, "{body}");
@@ -534,21 +553,45 @@ async fn bad_upload_requests_are_400_with_a_json_error() {
         (post_upload(""), "InvalidJson"),
         (post_upload("[1, 2"), "InvalidJson"),
         (post_upload(r#"{"filename": "a.png"}"#), "InvalidRequest"),
+        // The size: required, a whole number of bytes in 1..=15 MiB.
         (
-            post_upload(r#"{"filename": 7, "contentType": "image/png"}"#),
+            post_upload(r#"{"filename": "a.png", "contentType": "image/png"}"#),
+            "InvalidRequest",
+        ),
+        (
+            post_upload(r#"{"filename": "a.png", "contentType": "image/png", "size": 0}"#),
+            "InvalidRequest",
+        ),
+        (
+            post_upload(&format!(
+                r#"{{"filename": "a.png", "contentType": "image/png", "size": {}}}"#,
+                MAX_UPLOAD_BYTES + 1
+            )),
+            "InvalidRequest",
+        ),
+        (
+            post_upload(r#"{"filename": "a.png", "contentType": "image/png", "size": -5}"#),
+            "InvalidRequest",
+        ),
+        (
+            post_upload(r#"{"filename": "a.png", "contentType": "image/png", "size": "12"}"#),
+            "InvalidRequest",
+        ),
+        (
+            post_upload(r#"{"filename": 7, "contentType": "image/png", "size": 52133}"#),
             "InvalidRequest",
         ),
         (post_upload(r#"["a.png", "image/png"]"#), "InvalidRequest"),
         (
-            post_upload(r#"{"filename": "a.gif", "contentType": "image/gif"}"#),
+            post_upload(r#"{"filename": "a.gif", "contentType": "image/gif", "size": 52133}"#),
             "UnsupportedContentType",
         ),
         (
-            post_upload(r#"{"filename": "a.png", "contentType": "image/jpeg"}"#),
+            post_upload(r#"{"filename": "a.png", "contentType": "image/jpeg", "size": 52133}"#),
             "UnsupportedContentType",
         ),
         (
-            post_upload(r#"{"filename": "../a.png", "contentType": "image/png"}"#),
+            post_upload(r#"{"filename": "../a.png", "contentType": "image/png", "size": 52133}"#),
             "InvalidRequest",
         ),
         (
@@ -557,13 +600,13 @@ async fn bad_upload_requests_are_400_with_a_json_error() {
                 "/uploads",
                 &[],
                 &[("content-type", "text/plain")],
-                Some(r#"{"filename": "a.png", "contentType": "image/png"}"#),
+                Some(r#"{"filename": "a.png", "contentType": "image/png", "size": 52133}"#),
             ),
             "UnsupportedContentType",
         ),
         (
             post_upload(&format!(
-                r#"{{"filename": "a.png", "contentType": "image/png", "pad": "{}"}}"#,
+                r#"{{"filename": "a.png", "contentType": "image/png", "size": 52133, "pad": "{}"}}"#,
                 "x".repeat(MAX_BODY_BYTES)
             )),
             "InvalidRequest",
@@ -758,7 +801,8 @@ async fn an_image_is_the_full_record_with_a_presigned_download() {
             BUCKET.to_owned(),
             record.object_key.clone(),
             Some("v1".to_owned()),
-            Duration::from_secs(300)
+            Duration::from_secs(300),
+            None
         )]
     );
     assert_eq!(
@@ -849,7 +893,7 @@ async fn aws_failures_are_5xx_with_a_generic_message_and_the_request_id() {
     *h.presigner.fail.lock().unwrap() = true;
     let (status, _, body) = h
         .send(post_upload(
-            r#"{"filename": "a.png", "contentType": "image/png"}"#,
+            r#"{"filename": "a.png", "contentType": "image/png", "size": 52133}"#,
         ))
         .await;
     assert_error(status, &body, 500, "InternalError");

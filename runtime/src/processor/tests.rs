@@ -27,6 +27,8 @@ struct FakeStore {
     calls: AtomicUsize,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    /// `bucket/key?versionId=v` of every DeleteObject, in order.
+    deleted: Mutex<Vec<String>>,
 }
 
 impl FakeStore {
@@ -35,6 +37,10 @@ impl FakeStore {
             .lock()
             .unwrap()
             .insert(key.to_owned(), Ok(bytes));
+    }
+
+    fn deleted(&self) -> Vec<String> {
+        self.deleted.lock().unwrap().clone()
     }
 
     fn fail(&self, key: &str, error: StoreError) {
@@ -75,6 +81,20 @@ impl ObjectStore for FakeStore {
                 })
             }
         }
+    }
+
+    async fn delete_object_version(
+        &self,
+        bucket: &str,
+        key: &str,
+        version_id: &str,
+    ) -> Result<(), StoreError> {
+        self.objects.lock().unwrap().remove(key);
+        self.deleted
+            .lock()
+            .unwrap()
+            .push(format!("{bucket}/{key}?versionId={version_id}"));
+        Ok(())
     }
 }
 
@@ -671,6 +691,15 @@ async fn bad_objects_are_rejected_without_calling_rekognition() {
     }
     assert_eq!(out.counters.images_rejected, 5);
     assert_eq!(h.topic.published.lock().unwrap().len(), 0);
+    // Rejected content does not linger: the exact version read is deleted, after its record.
+    let mut deleted = h.store.deleted();
+    deleted.sort();
+    let mut expected: Vec<String> = cases
+        .iter()
+        .map(|(key, _, _)| format!("{BUCKET}/{key}?versionId=v1"))
+        .collect();
+    expected.sort();
+    assert_eq!(deleted, expected);
 }
 
 #[tokio::test]
@@ -1160,6 +1189,13 @@ async fn non_retryable_errors_end_as_records_with_the_error_code() {
         );
         assert_eq!(r.labels, None);
         assert!(r.sha256.is_some());
+        // Only what the pipeline refused is deleted; a FAILED image stays for a retry by hand.
+        let deleted = if status == Status::Rejected {
+            vec![format!("{BUCKET}/incoming/odd.png?versionId=v1")]
+        } else {
+            vec![]
+        };
+        assert_eq!(h.store.deleted(), deleted, "{code}");
     }
 }
 

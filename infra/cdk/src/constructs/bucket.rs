@@ -359,6 +359,32 @@ impl Bucket {
         stack.add_statement(&self.policy_id, statement)
     }
 
+    /// Makes writes under `prefix` single-use: the bucket policy denies `s3:PutObject` on
+    /// `<bucket>/<prefix>*` to everyone when the request is not a conditional write (no
+    /// `If-None-Match`: condition key `s3:if-none-match` is null), so no object there is ever
+    /// overwritten. A presigned URL that signs `if-none-match: *` (and `content-length`) then
+    /// writes one object of the declared size, once. Returns the statement added.
+    ///
+    /// Condition key: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes-enforce.html>.
+    ///
+    /// # Errors
+    /// As [`Bucket::add_to_resource_policy`].
+    pub fn require_single_writes(
+        &self,
+        stack: &mut Stack,
+        prefix: &str,
+    ) -> Result<Statement, SynthError> {
+        let statement = Statement::deny(
+            ["s3:PutObject"],
+            vec![self.arn_for_objects(&format!("{prefix}*"))],
+        )
+        .with_sid(sid(&[&self.logical_id, "WriteOnce"]))
+        .with_principal(Principal::Any)
+        .with_condition("Null", "s3:if-none-match", "true".into());
+        self.add_to_resource_policy(stack, statement.clone())?;
+        Ok(statement)
+    }
+
     /// Grants `s3:GetObject` and `s3:GetObjectVersion` on the objects under `key_pattern` to
     /// `grantee`'s role (plus `kms:Decrypt` through S3 for an SSE-KMS bucket) and returns the
     /// statements added. Actions: <https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html>.
@@ -392,6 +418,26 @@ impl Bucket {
         key_pattern: &str,
     ) -> Result<Vec<Statement>, SynthError> {
         self.grant(stack, grantee, "Put", &["s3:PutObject"], key_pattern)
+    }
+
+    /// Grants `s3:DeleteObjectVersion` (DeleteObject of one version, for good) on the objects
+    /// under `key_pattern` and returns the statements added.
+    ///
+    /// # Errors
+    /// As [`Stack::add_statement`].
+    pub fn grant_delete_version(
+        &self,
+        stack: &mut Stack,
+        grantee: &dyn Grantee,
+        key_pattern: &str,
+    ) -> Result<Vec<Statement>, SynthError> {
+        self.grant(
+            stack,
+            grantee,
+            "DeleteVersion",
+            &["s3:DeleteObjectVersion"],
+            key_pattern,
+        )
     }
 
     /// Grants `s3:ListBucket` limited to keys under `prefix` (the `s3:prefix` condition key:
