@@ -607,6 +607,8 @@ mod tests {
                 policy_document: PolicyDocument::new(statements),
             }],
             max_session_duration: None,
+            path: None,
+            permissions_boundary: None,
         })
     }
 
