@@ -47,8 +47,17 @@ HANDLERS = ["create", "read", "update", "delete", "list"]
 
 def table():
     """{type: sorted unique actions} from the installed cfn-lint schemas."""
-    root = pathlib.Path(cfnlint.__file__).parent / "data" / "schemas"
+    data = pathlib.Path(cfnlint.__file__).parent / "data"
+    root = data / "schemas"
     provider = json.loads((root / "providers" / "us-east-1.json").read_text())
+    # IAM's own action list as cfn-lint knows it (its rule W3037): a handler permission that IAM
+    # does not know (a renamed action, such as `apigateway:TagResource` for API Gateway's
+    # `POST /tags`) cannot be granted and is left out.
+    iam = json.loads((data / "AdditionalSpecs" / "Policies.json").read_text())
+    known = {
+        service.lower(): {a.lower() for a in spec.get("Actions", {})}
+        for service, spec in iam.items()
+    }
     out = {}
     for t in TYPES:
         schema = json.loads((root / "resources" / f"{provider[t]}.json").read_text())
@@ -57,7 +66,9 @@ def table():
         for h in HANDLERS:
             for action in handlers.get(h, {}).get("permissions", []):
                 normal = normalize(action)
-                if normal:
+                if normal and normal.split(":")[1].lower() in known.get(
+                    normal.split(":")[0], ()
+                ):
                     actions.add(normal)
         out[t] = sorted(actions)
     return out

@@ -1435,6 +1435,7 @@ mod tests {
                 FunctionCode {
                     bucket: "code".into(),
                     key: "worker.zip".into(),
+                    version: None,
                 },
             ),
         )

@@ -40,6 +40,9 @@ pub struct HttpApiProps {
     pub removal_policy: RemovalPolicy,
     /// Burst and steady (per second) request limits for every route.
     pub throttling: (u32, f64),
+    /// Tags of the API (key → value), e.g. for `aws:ResourceTag` conditions in the policies of
+    /// whoever manages it.
+    pub tags: std::collections::BTreeMap<String, String>,
 }
 
 impl HttpApiProps {
@@ -51,6 +54,7 @@ impl HttpApiProps {
             access_log_retention_days: 365,
             removal_policy: RemovalPolicy::Retain,
             throttling: (50, 100.0),
+            tags: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -81,6 +85,7 @@ impl HttpApi {
                 name: Expr::interpolate(&props.name),
                 protocol_type: "HTTP".into(),
                 description: Some(props.description),
+                tags: props.tags,
             },
         )?;
         let access_logs = LogGroup::new(
@@ -215,6 +220,7 @@ mod tests {
         let code = FunctionCode {
             bucket: "b".into(),
             key: "k".into(),
+            version: None,
         };
         let function = Function::new(
             &mut stack,

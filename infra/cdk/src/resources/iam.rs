@@ -71,6 +71,9 @@ pub struct CfnManagedPolicy {
     pub description: String,
     /// The policy document.
     pub policy_document: PolicyDocument,
+    /// Roles the policy is attached to (names or `Ref`s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Expr>,
 }
 
 impl CfnResource for CfnManagedPolicy {
