@@ -49,7 +49,7 @@ fn pull_requests_deploy_beta_and_merges_deploy_prod_with_oidc() {
             "pull_request",
             "make deploy-beta",
             "deploy-beta",
-            None,
+            Some("beta"),
         ),
         (
             "main.yml",
@@ -69,8 +69,8 @@ fn pull_requests_deploy_beta_and_merges_deploy_prod_with_oidc() {
             "{file}: a deploy is never cut off"
         );
         let job = w["jobs"]["deploy"].clone();
-        // The beta job names no environment: its OIDC subject must stay `…:pull_request`, the
-        // only subject the beta deploy role trusts; prod runs in `production`.
+        // Each deploy job runs in its stage's environment: the OIDC subject
+        // `…:environment:<name>` is the only one its deploy role trusts.
         assert_eq!(job["environment"].as_str(), environment, "{file}");
         let step = job["steps"]
             .as_array()
@@ -91,6 +91,17 @@ fn pull_requests_deploy_beta_and_merges_deploy_prod_with_oidc() {
         });
         let creds = creds.unwrap_or_else(|| panic!("{file} configures AWS credentials"));
         assert!(creds["with"]["role-to-assume"].is_string());
+        for step in job["steps"].as_array().unwrap() {
+            if step["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/checkout"))
+            {
+                assert_eq!(
+                    step["with"]["persist-credentials"], false,
+                    "{file}: the checkout leaves no token in .git/config"
+                );
+            }
+        }
         assert!(
             creds["with"].get("aws-access-key-id").is_none(),
             "{file} holds no long-lived keys"
