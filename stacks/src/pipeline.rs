@@ -62,6 +62,10 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
     if let Some(roles) = crate::ci::stage_role_defaults(config) {
         stack.set_role_defaults(roles)?;
     }
+    stack.suppress_all(
+        "S3-OBJECT-LOCK",
+        "uploads hold faces and must expire with their records (privacy); Object Lock would keep them",
+    )?;
     let removal = match config.storage.removal_policy {
         Removal::Retain => RemovalPolicy::Retain,
         Removal::Destroy => RemovalPolicy::Destroy,

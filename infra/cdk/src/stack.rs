@@ -475,7 +475,8 @@ impl Stack {
 
     /// Suppresses `rule` for one resource. The decision is written to the resource's `Metadata`
     /// (`<metadata_key>.suppressions`, `argus.suppressions` by default), and for rules that mirror checkov checks also as
-    /// `checkov.skip` entries, so checkov honours the same decision.
+    /// `checkov.skip` entries, so checkov honours the same decision, and for rules that mirror
+    /// AWS Control Tower's cfn-guard rules as `guard.SuppressedRules`.
     ///
     /// # Errors
     /// [`SynthError::Suppression`] for an unknown rule, a reason under [`MIN_REASON_CHARS`]
@@ -602,6 +603,17 @@ impl Stack {
                     .metadata
                     .insert("checkov".into(), json!({"skip": checkov}));
             }
+            let guard: Vec<&str> = suppressions
+                .iter()
+                .filter_map(|s| self.settings.rules.find(&s.rule))
+                .flat_map(|rule| rule.guard.iter().copied())
+                .collect();
+            if !guard.is_empty() {
+                // cfn-guard's suppression convention; the reasons are under `argus`.
+                resource
+                    .metadata
+                    .insert("guard".into(), json!({"SuppressedRules": guard}));
+            }
         }
         Ok(SynthesizedStack {
             name: self.name.clone(),
@@ -699,6 +711,7 @@ mod tests {
             resource_type: "AWS::SQS::Queue",
             description: "Queues are named.",
             checkov: &[],
+            guard: &[],
             check: named_queues,
         }
     }
