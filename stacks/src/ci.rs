@@ -927,8 +927,21 @@ mod tests {
                 .filter_map(Value::as_array)
                 .flatten()
             {
+                let on_any = strings(&s["Resource"]).iter().any(|r| r == "*");
                 for action in strings(&s["Action"]) {
                     assert!(!action.contains('*'), "{id}: {action}");
+                    // `Resource: *` only for actions that support no resource (and the two
+                    // denies, which hold for every resource).
+                    assert!(
+                        !on_any
+                            || s["Effect"] == "Deny"
+                            || RESOURCELESS_HANDLER_ACTIONS.contains(&action.as_str())
+                            || r.resource_type == "AWS::IAM::ManagedPolicy"
+                                && action.starts_with("rekognition:")
+                            || action == "lambda:CreateEventSourceMapping"
+                                && s["Condition"]["ArnLike"]["lambda:FunctionArn"].is_string(),
+                        "{id}: {action} on *"
+                    );
                     count += 1;
                 }
             }
