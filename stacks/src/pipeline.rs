@@ -37,6 +37,10 @@ pub const DECISION_LOG_ID: &str = "Audit";
 pub const ALERT_TOPIC_ID: &str = "Alerts";
 /// The parameter that takes the api bundle's object key.
 pub const API_CODE_KEY_PARAMETER: &str = "ApiCodeKey";
+/// The template parameter that takes the processor bundle's S3 version ID.
+pub const PROCESSOR_CODE_VERSION_PARAMETER: &str = "ProcessorCodeVersion";
+/// The template parameter that takes the api bundle's S3 version ID.
+pub const API_CODE_VERSION_PARAMETER: &str = "ApiCodeVersion";
 /// The HTTP API's routes, all served by the `api` function with IAM authorization.
 pub const API_ROUTES: &[&str] = &["POST /uploads", "GET /images", "GET /images/{imageId}"];
 /// The results table's index for listing images newest first, which the `api` function queries.
@@ -55,6 +59,13 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         ),
     )?;
     stack.set_termination_protection(config.protected);
+    if let Some(roles) = crate::ci::stage_role_defaults(config) {
+        stack.set_role_defaults(roles)?;
+    }
+    stack.suppress_all(
+        "S3-OBJECT-LOCK",
+        "uploads hold faces and must expire with their records (privacy); Object Lock would keep them",
+    )?;
     let removal = match config.storage.removal_policy {
         Removal::Retain => RemovalPolicy::Retain,
         Removal::Destroy => RemovalPolicy::Destroy,
@@ -194,6 +205,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         architecture: architecture.as_str().into(),
         bucket_parameter: ASSETS_BUCKET_PARAMETER.into(),
         key_parameter: PROCESSOR_CODE_KEY_PARAMETER.into(),
+        version_parameter: Some(PROCESSOR_CODE_VERSION_PARAMETER.into()),
     });
     let mut props = FunctionProps::new(
         &format!("{}-processor", config.stack_name),
@@ -201,6 +213,12 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         FunctionCode {
             bucket: assets_bucket,
             key: code_key,
+            version: Some(stack.add_parameter(
+                PROCESSOR_CODE_VERSION_PARAMETER,
+                Parameter::string(
+                    "S3 version ID of the processor bundle the deploy uploaded or verified",
+                ),
+            )),
         },
     );
     props.architecture = architecture;
@@ -311,6 +329,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         architecture: architecture.as_str().into(),
         bucket_parameter: ASSETS_BUCKET_PARAMETER.into(),
         key_parameter: API_CODE_KEY_PARAMETER.into(),
+        version_parameter: Some(API_CODE_VERSION_PARAMETER.into()),
     });
     let mut api_props = FunctionProps::new(
         &format!("{}-api", config.stack_name),
@@ -318,6 +337,12 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         FunctionCode {
             bucket: Expr::reference(ASSETS_BUCKET_PARAMETER),
             key: api_code_key,
+            version: Some(stack.add_parameter(
+                API_CODE_VERSION_PARAMETER,
+                Parameter::string(
+                    "S3 version ID of the api bundle the deploy uploaded or verified",
+                ),
+            )),
         },
     );
     api_props.architecture = architecture;
@@ -353,6 +378,9 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         );
         props.access_log_retention_days = config.processor.log_retention_days;
         props.removal_policy = removal;
+        props
+            .tags
+            .insert(crate::ci::STACK_TAG.into(), config.stack_name.clone());
         props
     })?;
     for route in API_ROUTES {

@@ -2,8 +2,11 @@
 //! call (management events) and every object-level S3 call on the stages' input buckets (data
 //! events), into a protected, retained log bucket.
 
-use argus_cdk::constructs::{AccessLogs, Bucket, BucketProps, RemovalPolicy, Trail, TrailProps};
+use argus_cdk::constructs::{
+    AccessLogs, Bucket, BucketProps, Key, KeyProps, RemovalPolicy, Trail, TrailProps,
+};
 use argus_cdk::iam::{Principal, Statement};
+use argus_cdk::template::DeletionPolicy;
 use argus_cdk::{Expr, Output, Stack, SynthError};
 
 use crate::config::StageConfig;
@@ -50,6 +53,16 @@ pub fn trail_stack(stages: &[StageConfig]) -> Result<Stack, SynthError> {
         .iter()
         .map(|s| Expr::arn("s3", "", "", &format!("{}/", s.input_bucket_name())))
         .collect();
+    let key = Key::new(
+        &mut stack,
+        "TrailKey",
+        KeyProps {
+            description: "Encrypts the Argus audit trail's log files (SSE-KMS)".into(),
+        },
+    )?;
+    stack
+        .resource_mut(&key.logical_id)?
+        .apply_removal_policy(DeletionPolicy::Retain);
     let trail = Trail::new(
         &mut stack,
         "Trail",
@@ -57,11 +70,21 @@ pub fn trail_stack(stages: &[StageConfig]) -> Result<Stack, SynthError> {
             trail_name: "argus-audit-trail".into(),
             bucket: trail_bucket.clone(),
             s3_data_event_buckets: data_buckets,
+            key: Some(key),
         },
     )?;
     stack.suppress_all(
         "S3-KMS",
-        "CloudTrail and S3 access logs are written with SSE-S3 so readers need no KMS key grants",
+        "the bucket default is SSE-S3 for the access logs (S3 logging cannot use SSE-KMS); trail log files are SSE-KMS with the trail key",
+    )?;
+    stack.suppress_all(
+        "S3-OBJECT-LOCK",
+        "deleting log files is denied by the bucket policy; Object Lock can only be set on a new bucket, and this one is retained by name",
+    )?;
+    stack.suppress(
+        &trail_bucket.logical_id,
+        "S3-EVENT-NOTIFICATIONS",
+        "CloudTrail itself is the record of what is written here; log files are read on demand by `argus audit`",
     )?;
     stack.suppress_all(
         "S3-REPLICATION",
@@ -69,8 +92,8 @@ pub fn trail_stack(stages: &[StageConfig]) -> Result<Stack, SynthError> {
     )?;
     stack.suppress(
         &trail.logical_id,
-        "TRAIL-KMS",
-        "log files are SSE-S3 encrypted in a bucket that denies deletion",
+        "TRAIL-CLOUDWATCH-LOGS",
+        "the trail is read from its bucket by `argus audit`; a CloudWatch Logs copy would double the retained audit data with no reader",
     )?;
     stack.suppress(
         &trail.logical_id,

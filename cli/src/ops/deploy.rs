@@ -58,13 +58,15 @@ pub async fn deploy_stack(
                     asset.id, asset.architecture, path.display(), args.flag()
                 ))
             })?;
-            let key = format!("{}.zip", argus_cdk::assembly::sha256_hex(&bytes));
+            // Each stack's bundles live under its own prefix (`argus-beta/…`), which only its
+            // deploy role writes: one stage never deploys another's bytes.
+            let key = format!("{name}/{}.zip", argus_cdk::assembly::sha256_hex(&bytes));
             let size = bytes.len();
             let published = publish_bytes(&aws, &assets, &key, bytes).await?;
             report.info(&format!(
                 "{name}: asset {} {} s3://{assets}/{key} ({} bytes; bootstrap for provided.al2023, glibc <= {}.{})",
                 asset.id,
-                if published == Published::Uploaded {
+                if published.outcome == Published::Uploaded {
                     "uploaded to"
                 } else {
                     "already in"
@@ -74,7 +76,15 @@ pub async fn deploy_stack(
                 AL2023_GLIBC.1
             ));
             parameters.push((asset.bucket_parameter.clone(), assets.clone()));
-            parameters.push((asset.key_parameter.clone(), key));
+            parameters.push((asset.key_parameter.clone(), key.clone()));
+            if let Some(parameter) = &asset.version_parameter {
+                let version = published.version_id.clone().ok_or_else(|| {
+                    Failure::new(1, format!(
+                        "s3://{assets}/{key} has no version ID: the assets bucket must be versioned (run `argus bootstrap`)"
+                    ))
+                })?;
+                parameters.push((parameter.clone(), version));
+            }
         }
         bucket = Some(assets);
     }

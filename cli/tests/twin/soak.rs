@@ -141,7 +141,7 @@ impl SoakReport {
 /// vanishingly rare), and a timeout that leaves room for the SDK's backoff.
 pub(crate) fn soak_twin() -> Twin {
     crate::pipeline::start_with(&[
-        ("timeout_secs = 60", "timeout_secs = 20"),
+        ("timeout_secs = 60", "timeout_secs = 10"),
         ("max_receive_count = 3", "max_receive_count = 10"),
     ])
 }

@@ -324,7 +324,7 @@ fn a_template_over_the_inline_limit_goes_through_the_assets_bucket() {
     );
     // The template is stored content-addressed, and the stack has every queue.
     let key = format!(
-        "templates/{}.json",
+        "argus-large/templates/{}.json",
         argus_cdk::assembly::sha256_hex(body.as_bytes())
     );
     runtime.block_on(async {
@@ -361,6 +361,73 @@ fn a_template_over_the_inline_limit_goes_through_the_assets_bucket() {
         matches!(again, deploy::DeployOutcome::NoChanges),
         "{again:?}"
     );
+    twin.stop().unwrap();
+}
+
+/// A key someone else wrote (a pull request planting the key a bundle will hash to) is never
+/// deployed: the stored SHA-256 must be the local bundle's; a verified upload gives the version
+/// the template pins.
+#[test]
+fn an_asset_whose_stored_checksum_differs_from_the_bundle_is_refused() {
+    use argus_toolkit::assets::{Published, publish_bytes};
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let twin = crate::common::start_twin();
+    let endpoint = twin.endpoint_url();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let aws = AwsContext::from_config(sdk_config(&endpoint));
+    let bucket = "argus-assets-checksum-test";
+    let bundle = b"the bundle this deploy built".to_vec();
+    let key = format!(
+        "argus-prod/{}.zip",
+        argus_cdk::assembly::sha256_hex(&bundle)
+    );
+    runtime.block_on(async {
+        aws.s3.create_bucket().bucket(bucket).send().await.unwrap();
+        aws.s3
+            .put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        // Planted: other bytes under the key the bundle hashes to.
+        aws.s3
+            .put_object()
+            .bucket(bucket)
+            .key(&key)
+            .body(b"planted".to_vec().into())
+            .send()
+            .await
+            .unwrap();
+        let refused = publish_bytes(&aws, bucket, &key, bundle.clone()).await;
+        let Err(ToolkitError::Refused(message)) = &refused else {
+            panic!("expected a refusal, got {refused:?}")
+        };
+        assert!(message.contains("refusing"), "{message}");
+
+        // A clean key: uploaded with its checksum, then found and verified.
+        let clean = format!(
+            "argus-beta/{}.zip",
+            argus_cdk::assembly::sha256_hex(&bundle)
+        );
+        let first = publish_bytes(&aws, bucket, &clean, bundle.clone())
+            .await
+            .unwrap();
+        assert_eq!(first.outcome, Published::Uploaded);
+        assert!(
+            first.version_id.is_some(),
+            "a versioned bucket gives a version"
+        );
+        let again = publish_bytes(&aws, bucket, &clean, bundle.clone())
+            .await
+            .unwrap();
+        assert_eq!(again.outcome, Published::AlreadyPresent);
+        assert_eq!(again.version_id, first.version_id);
+    });
     twin.stop().unwrap();
 }
 

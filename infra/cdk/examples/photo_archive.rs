@@ -90,6 +90,7 @@ pub fn photo_archive() -> Result<PhotoArchive, SynthError> {
             "CodeKey",
             Parameter::string("Key of the thumbnail function's zip"),
         ),
+        version: None,
     };
     let mut props = FunctionProps::new(
         "${AWS::StackName}-thumbnailer",

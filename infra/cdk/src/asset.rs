@@ -23,4 +23,8 @@ pub struct Asset {
     pub bucket_parameter: String,
     /// The template parameter that takes the object key.
     pub key_parameter: String,
+    /// The template parameter that takes the object's S3 version ID (the toolkit fills it with
+    /// the version it uploaded or verified), if the template pins versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_parameter: Option<String>,
 }

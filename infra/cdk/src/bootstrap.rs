@@ -117,6 +117,15 @@ pub fn toolkit_stack_with(settings: &ToolkitSettings) -> Result<Stack, SynthErro
         "SSE-S3 lets Lambda and S3 access logging read and write with no KMS key grants",
     )?;
     stack.suppress_all(
+        "S3-OBJECT-LOCK",
+        "a bundle is never overwritten in place: its key is its SHA-256, uploads are checksum-verified and functions pin the object version",
+    )?;
+    stack.suppress(
+        &assets.logical_id,
+        "S3-EVENT-NOTIFICATIONS",
+        "only deploys write here, and they read back what they wrote; nothing consumes events",
+    )?;
+    stack.suppress_all(
         "S3-REPLICATION",
         "assets are rebuilt from source and logs are regional; no cross-Region copy is needed",
     )?;
@@ -248,7 +257,13 @@ mod tests {
         };
         assert_eq!(
             ids("AccessLogs", "argus", "suppressions"),
-            vec!["S3-ACCESS-LOGS", "S3-KMS", "S3-REPLICATION"]
+            vec![
+                "S3-ACCESS-LOGS",
+                "S3-EVENT-NOTIFICATIONS",
+                "S3-KMS",
+                "S3-REPLICATION",
+                "S3-OBJECT-LOCK"
+            ]
         );
         assert_eq!(
             ids("AccessLogs", "checkov", "skip"),
@@ -256,7 +271,21 @@ mod tests {
         );
         assert_eq!(
             ids("Assets", "argus", "suppressions"),
-            vec!["S3-KMS", "S3-REPLICATION"]
+            vec![
+                "S3-EVENT-NOTIFICATIONS",
+                "S3-KMS",
+                "S3-REPLICATION",
+                "S3-OBJECT-LOCK"
+            ]
+        );
+        let guard = &synth.template.resources["Assets"].metadata["guard"]["SuppressedRules"];
+        assert_eq!(
+            guard,
+            &json!([
+                "s3_event_notifications_enabled_check",
+                "s3_bucket_default_encryption_kms_check",
+                "s3_bucket_object_lock_enabled_check"
+            ])
         );
         assert_eq!(
             ids("Assets", "checkov", "skip"),

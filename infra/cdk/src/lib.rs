@@ -7,6 +7,7 @@
 //! - [`resources`]: typed L1 property sets per resource type.
 //! - [`constructs`]: L2 constructs with secure defaults and least-privilege grants.
 //! - [`stack`]: construct paths → logical IDs, policy gathering, suppressions, synth.
+//! - [`registry`]: the actions CloudFormation's handlers need per resource type.
 //! - [`rules`]: the built-in rule pack run on every synthesized stack.
 //! - [`assembly`]: the `cdk.out/` folder (templates, manifest, rule report).
 //! - [`asset`]: file assets (Lambda bundles) referenced through template parameters.
@@ -22,6 +23,7 @@ pub mod constructs;
 pub mod error;
 pub mod iam;
 pub mod intrinsic;
+pub mod registry;
 pub mod resources;
 pub mod rules;
 pub mod stack;

@@ -53,6 +53,20 @@ pub struct StackSettings {
     pub inline_policy_name: String,
     /// The rules checked at synth and the actions allowed on `Resource: "*"`.
     pub rules: RuleSet,
+    /// What every role added to the stack carries (as CDK's `PermissionsBoundary.of(stack)`).
+    pub roles: RoleDefaults,
+}
+
+/// The path and permissions boundary given to every [`crate::constructs::Role`] of a stack, so
+/// that a CloudFormation execution role allowed to manage only `role/<path>/*` with that boundary
+/// can deploy it. `Default`: path `/`, no boundary.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoleDefaults {
+    /// The IAM path, `/<name>/` (letters, digits and `-_.`); `None` is `/`.
+    pub path: Option<String>,
+    /// The ARN of the managed policy that bounds every role
+    /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>).
+    pub permissions_boundary: Option<Expr>,
 }
 
 impl Default for StackSettings {
@@ -62,6 +76,7 @@ impl Default for StackSettings {
             path_metadata_key: PATH_METADATA_KEY.to_owned(),
             inline_policy_name: INLINE_POLICY_NAME.to_owned(),
             rules: RuleSet::default(),
+            roles: RoleDefaults::default(),
         }
     }
 }
@@ -223,6 +238,29 @@ impl Stack {
             typed: BTreeMap::new(),
             settings,
         })
+    }
+
+    /// Gives every role added from now on `defaults`' path and permissions boundary.
+    ///
+    /// # Errors
+    /// [`SynthError::InvalidConstruct`] for a path that is not `/<name>/`.
+    pub fn set_role_defaults(&mut self, defaults: RoleDefaults) -> Result<(), SynthError> {
+        if let Some(path) = &defaults.path {
+            let inner = path.strip_prefix('/').and_then(|p| p.strip_suffix('/'));
+            let valid = inner.is_some_and(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            });
+            if !valid {
+                return Err(SynthError::InvalidConstruct {
+                    construct: self.name.clone(),
+                    reason: format!("role path `{path}` must be `/<letters, digits, -_.>/`"),
+                });
+            }
+        }
+        self.settings.roles = defaults;
+        Ok(())
     }
 
     /// The stack's settings (metadata keys, inline policy name, rules).
@@ -437,7 +475,8 @@ impl Stack {
 
     /// Suppresses `rule` for one resource. The decision is written to the resource's `Metadata`
     /// (`<metadata_key>.suppressions`, `argus.suppressions` by default), and for rules that mirror checkov checks also as
-    /// `checkov.skip` entries, so checkov honours the same decision.
+    /// `checkov.skip` entries, so checkov honours the same decision, and for rules that mirror
+    /// AWS Control Tower's cfn-guard rules as `guard.SuppressedRules`.
     ///
     /// # Errors
     /// [`SynthError::Suppression`] for an unknown rule, a reason under [`MIN_REASON_CHARS`]
@@ -564,6 +603,17 @@ impl Stack {
                     .metadata
                     .insert("checkov".into(), json!({"skip": checkov}));
             }
+            let guard: Vec<&str> = suppressions
+                .iter()
+                .filter_map(|s| self.settings.rules.find(&s.rule))
+                .flat_map(|rule| rule.guard.iter().copied())
+                .collect();
+            if !guard.is_empty() {
+                // cfn-guard's suppression convention; the reasons are under `argus`.
+                resource
+                    .metadata
+                    .insert("guard".into(), json!({"SuppressedRules": guard}));
+            }
         }
         Ok(SynthesizedStack {
             name: self.name.clone(),
@@ -661,6 +711,7 @@ mod tests {
             resource_type: "AWS::SQS::Queue",
             description: "Queues are named.",
             checkov: &[],
+            guard: &[],
             check: named_queues,
         }
     }

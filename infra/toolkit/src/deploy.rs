@@ -250,7 +250,7 @@ pub async fn deploy(
             ))
         })?;
         let key = format!(
-            "templates/{}.json",
+            "{name}/templates/{}.json",
             argus_cdk::assembly::sha256_hex(request.template_body.as_bytes())
         );
         publish_bytes(

@@ -141,3 +141,50 @@ fn checkov_fails_nothing_and_every_skip_has_a_reason() {
         "the written suppressions should show up as checkov skips"
     );
 }
+
+/// AWS Control Tower's proactive controls (cfn-guard rules from the pinned
+/// `cdklabs-cdk-validator-cfnguard` wheel) over every template: no failure without a written
+/// suppression (the rule pack's `stack.suppress`, also written as `Metadata.guard.SuppressedRules`).
+#[test]
+fn cfn_guard_control_tower_rules_fail_nothing_unsuppressed() {
+    let out = tempfile::tempdir().unwrap();
+    let written = crate::common::synth_all(out.path());
+    let templates: Vec<_> = written
+        .files
+        .iter()
+        .filter(|f| f.to_string_lossy().ends_with(".template.json"))
+        .collect();
+    assert_eq!(templates.len(), 6);
+    let suppressed = crate::common::judges::assert_guard_clean(&templates);
+    let mut per_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for (rule, _) in &suppressed {
+        *per_rule.entry(rule.as_str()).or_default() += 1;
+    }
+    eprintln!("cfn-guard: 0 unsuppressed; suppressed with reasons: {per_rule:?}");
+    assert!(
+        !suppressed.is_empty(),
+        "the written suppressions should show up as cfn-guard failures they cover"
+    );
+    // Every Guard rule name the rule pack mirrors is a rule of the installed Control Tower set.
+    let mut sources = String::new();
+    let mut dirs = vec![crate::common::judges::guard_path("control-tower")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                sources.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    for rule in argus_cdk::rules::RULES {
+        for name in rule.guard {
+            assert!(
+                sources.contains(&format!("rule {name} ")),
+                "{}: no Guard rule {name}",
+                rule.id
+            );
+        }
+    }
+}

@@ -97,6 +97,9 @@ pub struct FunctionCode {
     pub bucket: Expr,
     /// The key of the zip.
     pub key: Expr,
+    /// The S3 object version of the zip (`S3ObjectVersion`), or `None` for the key's current
+    /// version.
+    pub version: Option<Expr>,
 }
 
 /// Function settings.
@@ -253,6 +256,7 @@ impl Function {
             code: Code {
                 s3_bucket: props.code.bucket,
                 s3_key: props.code.key,
+                s3_object_version: props.code.version,
             },
             architectures: vec![props.architecture.as_str().into()],
             memory_size: props.memory_mb,
@@ -369,6 +373,7 @@ mod tests {
             FunctionCode {
                 bucket: Expr::reference("AssetsBucket"),
                 key: Expr::reference("ProcessorKey"),
+                version: None,
             },
         )
     }

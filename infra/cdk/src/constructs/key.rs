@@ -54,6 +54,14 @@ impl Key {
                 "root",
             )));
         stack.add_statement(&logical_id, root)?;
+        // Grants only for AWS services acting on AWS resources, never to a principal directly
+        // (AWS Control Tower CT.KMS.PR.3).
+        let grants = Statement::deny(["kms:CreateGrant"], vec!["*".into()])
+            .with_sid("GrantsOnlyForAwsResources")
+            .with_principal(Principal::Any)
+            .with_condition("BoolIfExists", "kms:GrantIsForAWSResource", "false".into())
+            .with_condition("BoolIfExists", "aws:PrincipalIsAWSService", "false".into());
+        stack.add_statement(&logical_id, grants)?;
         Ok(Key {
             logical_id,
             path: path.to_owned(),
@@ -238,6 +246,16 @@ mod tests {
                     "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
                     "Action": ["kms:*"],
                     "Resource": ["*"]
+                }, {
+                    "Sid": "GrantsOnlyForAwsResources",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": ["kms:CreateGrant"],
+                    "Resource": ["*"],
+                    "Condition": {"BoolIfExists": {
+                        "aws:PrincipalIsAWSService": "false",
+                        "kms:GrantIsForAWSResource": "false"
+                    }}
                 }]
             }))
         );
@@ -255,7 +273,7 @@ mod tests {
         .unwrap();
         let synth = stack.synth().unwrap();
         assert_eq!(
-            synth.template.resources[&key.logical_id].property("KeyPolicy.Statement.1"),
+            synth.template.resources[&key.logical_id].property("KeyPolicy.Statement.2"),
             Some(&json!({
                 "Sid": "Allowcloudwatchamazonawscom",
                 "Effect": "Allow",

@@ -93,11 +93,13 @@ impl Queue {
                     dead_letter: None,
                     ..props.clone()
                 };
-                Some(Box::new(Queue::new(
-                    stack,
-                    &format!("{path}/DeadLetterQueue"),
-                    dlq_props,
-                )?))
+                let dlq = Queue::new(stack, &format!("{path}/DeadLetterQueue"), dlq_props)?;
+                stack.suppress(
+                    &dlq.logical_id,
+                    "SQS-DLQ",
+                    "this is the dead-letter queue: failed messages end here, watched by a depth alarm; a queue behind it would hide them",
+                )?;
+                Some(Box::new(dlq))
             }
             Some(_) => return Err(invalid("maxReceiveCount is 1 to 1,000".into())),
             None => None,

@@ -44,7 +44,8 @@ pub struct Role {
 }
 
 impl Role {
-    /// Adds an `AWS::IAM::Role` at `path`. No managed policies are ever attached.
+    /// Adds an `AWS::IAM::Role` at `path`, with the stack's role path and permissions boundary
+    /// ([`Stack::set_role_defaults`]). No managed policies are ever attached.
     ///
     /// # Errors
     /// As [`Stack::add`].
@@ -54,6 +55,7 @@ impl Role {
         for (operator, key, value) in props.trust_conditions {
             trust = trust.with_condition(&operator, &key, value);
         }
+        let defaults = stack.settings().roles.clone();
         let logical_id = stack.add(
             path,
             &CfnRole {
@@ -62,6 +64,8 @@ impl Role {
                 assume_role_policy_document: PolicyDocument::new(vec![trust]),
                 policies: Vec::new(),
                 max_session_duration: props.max_session_duration,
+                path: defaults.path,
+                permissions_boundary: defaults.permissions_boundary,
             },
         )?;
         stack.register_policy(&logical_id, PolicySlot::RoleInline);

@@ -2,6 +2,7 @@
 //! the bucket policy CloudTrail requires.
 
 use crate::constructs::bucket::Bucket;
+use crate::constructs::key::Key;
 use crate::error::SynthError;
 use crate::iam::{Principal, Statement};
 use crate::intrinsic::Expr;
@@ -18,6 +19,9 @@ pub struct TrailProps {
     pub bucket: Bucket,
     /// Buckets (ARNs) whose object-level API calls are recorded as S3 data events.
     pub s3_data_event_buckets: Vec<Expr>,
+    /// The customer managed key log files are encrypted with (SSE-KMS); its key policy gets the
+    /// statements CloudTrail needs, limited to this trail. `None`: SSE-S3 (the bucket's default).
+    pub key: Option<Key>,
 }
 
 /// A CloudTrail trail in a stack.
@@ -63,8 +67,30 @@ impl Trail {
                 "s3:x-amz-acl",
                 "bucket-owner-full-control".into(),
             )
-            .with_condition("StringEquals", "aws:SourceArn", trail_arn),
+            .with_condition("StringEquals", "aws:SourceArn", trail_arn.clone()),
         )?;
+        if let Some(key) = &props.key {
+            // <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html>
+            stack.add_statement(
+                &key.logical_id,
+                Statement::allow(["kms:GenerateDataKey"], vec!["*".into()])
+                    .with_sid("CloudTrailEncryptLogs")
+                    .with_principal(cloudtrail())
+                    .with_condition("StringEquals", "aws:SourceArn", trail_arn.clone())
+                    .with_condition(
+                        "StringLike",
+                        "kms:EncryptionContext:aws:cloudtrail:arn",
+                        Expr::arn("cloudtrail", "*", "${AWS::AccountId}", "trail/*"),
+                    ),
+            )?;
+            stack.add_statement(
+                &key.logical_id,
+                Statement::allow(["kms:DescribeKey"], vec!["*".into()])
+                    .with_sid("CloudTrailDescribeKey")
+                    .with_principal(cloudtrail())
+                    .with_condition("StringEquals", "aws:SourceArn", trail_arn.clone()),
+            )?;
+        }
         let data_resources = if props.s3_data_event_buckets.is_empty() {
             Vec::new()
         } else {
@@ -81,7 +107,7 @@ impl Trail {
             is_multi_region_trail: Some(true),
             include_global_service_events: Some(true),
             enable_log_file_validation: Some(true),
-            kms_key_id: None,
+            kms_key_id: props.key.as_ref().map(Key::arn),
             event_selectors: vec![EventSelector {
                 read_write_type: "All".into(),
                 include_management_events: true,
@@ -119,6 +145,7 @@ mod tests {
             trail_name: "${AWS::StackName}-trail".into(),
             bucket: bucket.clone(),
             s3_data_event_buckets: data_buckets,
+            key: None,
         };
         let trail = Trail::new(stack, "Trail", props).unwrap();
         (bucket, trail)

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use serde_with::skip_serializing_none;
+use std::collections::BTreeMap;
 
 use crate::intrinsic::Expr;
 use crate::template::CfnResource;
@@ -18,6 +19,9 @@ pub struct CfnApi {
     pub protocol_type: String,
     /// What the API is for.
     pub description: Option<String>,
+    /// Tags (a JSON map), which IAM policies can match with `aws:ResourceTag/<key>`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tags: BTreeMap<String, String>,
 }
 
 impl CfnResource for CfnApi {

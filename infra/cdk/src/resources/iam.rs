@@ -23,6 +23,12 @@ pub struct CfnRole {
     pub policies: Vec<InlinePolicy>,
     /// Seconds a session lasts (3,600-43,200).
     pub max_session_duration: Option<u32>,
+    /// The role's path (`/` by default; `/<name>/` groups roles so policies can name
+    /// `role/<name>/*`).
+    pub path: Option<String>,
+    /// The ARN of the managed policy that bounds the role's permissions
+    /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>).
+    pub permissions_boundary: Option<Expr>,
 }
 
 impl CfnResource for CfnRole {
@@ -52,4 +58,24 @@ pub struct CfnOidcProvider {
 
 impl CfnResource for CfnOidcProvider {
     const TYPE: &'static str = "AWS::IAM::OIDCProvider";
+}
+
+/// `AWS::IAM::ManagedPolicy` properties: a customer managed policy, used by Argus only as a
+/// permissions boundary (<https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-managedpolicy.html>).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CfnManagedPolicy {
+    /// The policy name (its ARN is `arn:<partition>:iam::<account>:policy<path><name>`).
+    pub managed_policy_name: String,
+    /// What the policy is for.
+    pub description: String,
+    /// The policy document.
+    pub policy_document: PolicyDocument,
+    /// Roles the policy is attached to (names or `Ref`s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Expr>,
+}
+
+impl CfnResource for CfnManagedPolicy {
+    const TYPE: &'static str = "AWS::IAM::ManagedPolicy";
 }

@@ -51,6 +51,10 @@ pub struct Code {
     pub s3_bucket: Expr,
     /// The object key of the zip.
     pub s3_key: Expr,
+    /// The object version of the zip (versioned bucket): the function runs exactly the bytes it
+    /// was deployed with, whatever is written to the key later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_object_version: Option<Expr>,
 }
 
 /// `Environment`.

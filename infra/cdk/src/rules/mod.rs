@@ -82,6 +82,10 @@ pub struct Rule {
     pub description: &'static str,
     /// The checkov check IDs that test the same thing.
     pub checkov: &'static [&'static str],
+    /// The cfn-guard rule names (AWS Control Tower proactive controls, e.g.
+    /// `sqs_dlq_check` for CT.SQS.PR.1) that test the same thing: a suppression of this rule is
+    /// also written as `Metadata.guard.SuppressedRules`.
+    pub guard: &'static [&'static str],
     /// Given the context (template and resourceless actions), the logical ID and the resource,
     /// returns what is wrong with the resource, or `None` when it passes.
     pub check: fn(&RuleContext<'_>, &str, &Resource) -> Option<String>,

@@ -29,6 +29,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "Buckets have default server-side encryption.",
         checkov: &["CKV_AWS_19"],
+        guard: &[],
         check: |_, _, r| {
             missing(
                 r,
@@ -43,6 +44,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "Buckets use SSE-KMS rather than SSE-S3.",
         checkov: &["CKV_AWS_145"],
+        guard: &["s3_bucket_default_encryption_kms_check"],
         check: |_, _, r| {
             let algorithm = r.property("BucketEncryption.ServerSideEncryptionConfiguration.0.ServerSideEncryptionByDefault.SSEAlgorithm");
             (algorithm != Some(&Value::from("aws:kms")))
@@ -55,6 +57,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "All four Block Public Access settings are on.",
         checkov: &["CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"],
+        guard: &[],
         check: |_, _, r| {
             let off: Vec<&str> = [
                 "BlockPublicAcls",
@@ -77,6 +80,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "A bucket policy denies requests that do not use TLS.",
         checkov: &[],
+        guard: &[],
         check: |t, id, _| tls_enforced(t, "AWS::S3::BucketPolicy", "Bucket", id),
     },
     Rule {
@@ -85,6 +89,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "Versioning is enabled.",
         checkov: &["CKV_AWS_21"],
+        guard: &[],
         check: |_, _, r| {
             (r.property("VersioningConfiguration.Status") != Some(&Value::from("Enabled")))
                 .then(|| "versioning is off".into())
@@ -96,6 +101,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "Versioned buckets expire noncurrent versions with a lifecycle rule.",
         checkov: &[],
+        guard: &[],
         check: |_, _, r| {
             let versioned =
                 r.property("VersioningConfiguration.Status") == Some(&Value::from("Enabled"));
@@ -116,6 +122,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "Server access logs are delivered to a log bucket.",
         checkov: &["CKV_AWS_18"],
+        guard: &["s3_bucket_logging_enabled_check"],
         check: |_, _, r| {
             missing(
                 r,
@@ -130,6 +137,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "Object ownership is BucketOwnerEnforced (ACLs disabled).",
         checkov: &[],
+        guard: &[],
         check: |_, _, r| {
             (r.property("OwnershipControls.Rules.0.ObjectOwnership")
                 != Some(&Value::from("BucketOwnerEnforced")))
@@ -142,7 +150,29 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::S3::Bucket",
         description: "Buckets replicate to another Region.",
         checkov: &["CKV_AWS_144"],
+        guard: &[],
         check: |_, _, r| missing(r, "ReplicationConfiguration", "no cross-Region replication"),
+    },
+    Rule {
+        id: "S3-EVENT-NOTIFICATIONS",
+        severity: Severity::Warning,
+        resource_type: "AWS::S3::Bucket",
+        description: "Buckets send event notifications (to SQS, SNS, Lambda or EventBridge).",
+        checkov: &[],
+        guard: &["s3_event_notifications_enabled_check"],
+        check: |_, _, r| missing(r, "NotificationConfiguration", "no event notifications"),
+    },
+    Rule {
+        id: "S3-OBJECT-LOCK",
+        severity: Severity::Warning,
+        resource_type: "AWS::S3::Bucket",
+        description: "Buckets have S3 Object Lock enabled (objects cannot be deleted or overwritten while locked).",
+        checkov: &[],
+        guard: &["s3_bucket_object_lock_enabled_check"],
+        check: |_, _, r| {
+            (r.property("ObjectLockEnabled") != Some(&Value::Bool(true)))
+                .then(|| "no object lock".into())
+        },
     },
     // SQS
     Rule {
@@ -151,6 +181,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::SQS::Queue",
         description: "Queues are encrypted (SSE-SQS or SSE-KMS).",
         checkov: &[],
+        guard: &[],
         check: |_, _, r| {
             let sse = r.property("SqsManagedSseEnabled") == Some(&Value::Bool(true))
                 || r.property("KmsMasterKeyId").is_some();
@@ -163,6 +194,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::SQS::Queue",
         description: "Queues use SSE-KMS rather than SSE-SQS.",
         checkov: &["CKV_AWS_27"],
+        guard: &[],
         check: |_, _, r| missing(r, "KmsMasterKeyId", "encrypted with SSE-SQS, not SSE-KMS"),
     },
     Rule {
@@ -171,6 +203,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::SQS::Queue",
         description: "A queue policy denies requests that do not use TLS.",
         checkov: &[],
+        guard: &[],
         check: |t, id, _| tls_enforced(t, "AWS::SQS::QueuePolicy", "Queues", id),
     },
     Rule {
@@ -179,6 +212,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::SQS::Queue",
         description: "Queues have a dead-letter queue, unless they are one.",
         checkov: &[],
+        guard: &["sqs_dlq_check"],
         check: |t, id, r| {
             let is_dlq = t.resources.values().any(|other| {
                 other
@@ -196,6 +230,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::SNS::Topic",
         description: "Topics are encrypted with KMS.",
         checkov: &["CKV_AWS_26"],
+        guard: &[],
         check: |_, _, r| missing(r, "KmsMasterKeyId", "not encrypted"),
     },
     Rule {
@@ -204,6 +239,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::SNS::Topic",
         description: "A topic policy denies publishing without TLS.",
         checkov: &[],
+        guard: &[],
         check: |t, id, _| tls_enforced(t, "AWS::SNS::TopicPolicy", "Topics", id),
     },
     // DynamoDB
@@ -213,6 +249,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::DynamoDB::Table",
         description: "Point-in-time recovery is on.",
         checkov: &["CKV_AWS_28"],
+        guard: &[],
         check: |_, _, r| {
             (r.property("PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled")
                 != Some(&Value::Bool(true)))
@@ -225,6 +262,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::DynamoDB::Table",
         description: "Tables are encrypted with a customer managed KMS key.",
         checkov: &["CKV_AWS_119"],
+        guard: &[],
         check: |_, _, r| {
             missing(
                 r,
@@ -239,6 +277,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::DynamoDB::Table",
         description: "Retained tables have deletion protection.",
         checkov: &[],
+        guard: &[],
         check: |_, _, r| {
             let retained = r.deletion_policy == Some(crate::template::DeletionPolicy::Retain);
             let protected = r.property("DeletionProtectionEnabled") == Some(&Value::Bool(true));
@@ -252,6 +291,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Lambda::Function",
         description: "Functions log to their own log group (with retention), in JSON.",
         checkov: &[],
+        guard: &[],
         check: |_, _, r| {
             missing(
                 r,
@@ -266,6 +306,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Lambda::Function",
         description: "Functions set reserved concurrency.",
         checkov: &["CKV_AWS_115"],
+        guard: &[],
         check: |_, _, r| missing(r, "ReservedConcurrentExecutions", "no reserved concurrency"),
     },
     Rule {
@@ -274,6 +315,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Lambda::Function",
         description: "Asynchronously invoked functions have a dead-letter queue.",
         checkov: &["CKV_AWS_116"],
+        guard: &[],
         check: |_, _, r| {
             missing(
                 r,
@@ -288,6 +330,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Lambda::Function",
         description: "Functions run inside a VPC.",
         checkov: &["CKV_AWS_117"],
+        guard: &["lambda_inside_vpc_check"],
         check: |_, _, r| missing(r, "VpcConfig", "not in a VPC"),
     },
     Rule {
@@ -296,6 +339,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Lambda::Function",
         description: "Environment variables are encrypted with a customer managed KMS key.",
         checkov: &["CKV_AWS_173"],
+        guard: &[],
         check: |_, _, r| {
             (r.property("Environment").is_some() && r.property("KmsKeyArn").is_none())
                 .then(|| "environment encrypted with the AWS managed key".into())
@@ -307,6 +351,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Lambda::Function",
         description: "Functions validate code signatures.",
         checkov: &["CKV_AWS_272"],
+        guard: &[],
         check: |_, _, r| missing(r, "CodeSigningConfigArn", "no code signing"),
     },
     Rule {
@@ -315,6 +360,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Lambda::EventSourceMapping",
         description: "SQS event source mappings report batch item failures, so one bad message does not retry the batch.",
         checkov: &[],
+        guard: &[],
         check: |_, _, r| {
             let types = r
                 .property("FunctionResponseTypes")
@@ -330,6 +376,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Logs::LogGroup",
         description: "Log groups have a retention period.",
         checkov: &["CKV_AWS_66"],
+        guard: &[],
         check: |_, _, r| missing(r, "RetentionInDays", "log events never expire"),
     },
     Rule {
@@ -338,6 +385,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Logs::LogGroup",
         description: "Log groups keep events for at least a year.",
         checkov: &["CKV_AWS_338"],
+        guard: &["cloudwatch_log_group_retention_period_check"],
         check: |_, _, r| {
             let days = r.property("RetentionInDays").and_then(Value::as_u64);
             days.is_some_and(|d| d < 365)
@@ -350,7 +398,25 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::Logs::LogGroup",
         description: "Log groups are encrypted with a customer managed KMS key.",
         checkov: &["CKV_AWS_158"],
+        guard: &["cloudwatch_log_group_encrypted_check"],
         check: |_, _, r| missing(r, "KmsKeyId", "encrypted with the service key"),
+    },
+    Rule {
+        id: "LAMBDA-PERMISSION-SOURCE",
+        severity: Severity::Error,
+        resource_type: "AWS::Lambda::Permission",
+        description: "A permission for a service or anyone names the source (SourceArn or SourceAccount).",
+        checkov: &[],
+        guard: &["lambda_function_public_access_prohibited_check"],
+        check: |_, _, r| {
+            let principal = r
+                .property("Principal")
+                .and_then(Value::as_str)
+                .unwrap_or("*");
+            let account = principal.len() == 12 && principal.chars().all(|c| c.is_ascii_digit());
+            (!account && r.property("SourceArn").is_none() && r.property("SourceAccount").is_none())
+                .then(|| format!("{principal} may invoke from any source"))
+        },
     },
     // IAM
     Rule {
@@ -359,6 +425,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::IAM::Role",
         description: "Allow statements name exact resources; `*` only in a statement of its own holding only actions that support no resource.",
         checkov: &["CKV_AWS_111", "CKV_AWS_355"],
+        guard: &[],
         check: |cx, _, r| {
             let bad: Vec<String> = allow_statements(r)
                 .filter(|s| resources(s).iter().any(|res| res == "*"))
@@ -374,6 +441,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::IAM::Role",
         description: "Allow statements name exact actions (no `*`).",
         checkov: &[],
+        guard: &[],
         check: |_, _, r| {
             let bad: Vec<String> = allow_statements(r)
                 .flat_map(actions)
@@ -388,6 +456,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::IAM::Role",
         description: "Allow statements do not use NotAction or NotResource (they grant everything else).",
         checkov: &[],
+        guard: &[],
         check: |_, _, r| {
             let bad = allow_statements(r)
                 .filter(|s| s.get("NotAction").is_some() || s.get("NotResource").is_some())
@@ -401,6 +470,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::IAM::Role",
         description: "Roles carry their own least-privilege inline policy, not AWS managed policies.",
         checkov: &[],
+        guard: &[],
         check: |_, _, r| {
             r.property("ManagedPolicyArns")
                 .is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty()))
@@ -414,6 +484,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::ApiGatewayV2::Route",
         description: "Routes require authorization (IAM, JWT or a Lambda authorizer).",
         checkov: &["CKV_AWS_309"],
+        guard: &[],
         check: |_, _, r| {
             let auth = r
                 .property("AuthorizationType")
@@ -428,6 +499,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::ApiGatewayV2::Stage",
         description: "Stages write access logs.",
         checkov: &["CKV_AWS_76"],
+        guard: &[],
         check: |_, _, r| missing(r, "AccessLogSettings.DestinationArn", "no access logs"),
     },
     // CloudTrail
@@ -437,6 +509,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::CloudTrail::Trail",
         description: "Trails record every Region and global service events.",
         checkov: &["CKV_AWS_67"],
+        guard: &[],
         check: |_, _, r| {
             let ok = r.property("IsMultiRegionTrail") == Some(&Value::Bool(true))
                 && r.property("IncludeGlobalServiceEvents") == Some(&Value::Bool(true));
@@ -449,6 +522,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::CloudTrail::Trail",
         description: "Trails write digest files for log file integrity validation.",
         checkov: &["CKV_AWS_36"],
+        guard: &[],
         check: |_, _, r| {
             (r.property("EnableLogFileValidation") != Some(&Value::Bool(true)))
                 .then(|| "log file validation is off".into())
@@ -460,6 +534,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::CloudTrail::Trail",
         description: "Trail log files are encrypted with a customer managed KMS key.",
         checkov: &["CKV_AWS_35"],
+        guard: &["cloud_trail_encryption_enabled_check"],
         check: |_, _, r| missing(r, "KMSKeyId", "log files use SSE-S3"),
     },
     Rule {
@@ -468,7 +543,23 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::CloudTrail::Trail",
         description: "Trails notify an SNS topic of each log file delivery.",
         checkov: &["CKV_AWS_252"],
+        guard: &[],
         check: |_, _, r| missing(r, "SnsTopicName", "no delivery notifications"),
+    },
+    Rule {
+        id: "TRAIL-CLOUDWATCH-LOGS",
+        severity: Severity::Warning,
+        resource_type: "AWS::CloudTrail::Trail",
+        description: "Trails also deliver events to CloudWatch Logs.",
+        checkov: &[],
+        guard: &["cloud_trail_cloud_watch_logs_enabled_check"],
+        check: |_, _, r| {
+            missing(
+                r,
+                "CloudWatchLogsLogGroupArn",
+                "no CloudWatch Logs delivery",
+            )
+        },
     },
     // KMS
     Rule {
@@ -477,6 +568,7 @@ pub static RULES: &[Rule] = &[
         resource_type: "AWS::KMS::Key",
         description: "Customer managed keys rotate yearly.",
         checkov: &["CKV_AWS_7"],
+        guard: &[],
         check: |_, _, r| {
             (r.property("EnableKeyRotation") != Some(&Value::Bool(true)))
                 .then(|| "key rotation is off".into())
@@ -607,6 +699,8 @@ mod tests {
                 policy_document: PolicyDocument::new(statements),
             }],
             max_session_duration: None,
+            path: None,
+            permissions_boundary: None,
         })
     }
 
