@@ -375,25 +375,6 @@ impl Clients {
     }
 }
 
-/// The sample images: every JPEG and PNG in `samples/`, by name.
-fn samples() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let dir = common::root().join("samples");
-    let mut names: Vec<String> = std::fs::read_dir(&dir)?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| {
-            let n = n.to_ascii_lowercase();
-            n.ends_with(".png") || n.ends_with(".jpg") || n.ends_with(".jpeg")
-        })
-        .collect();
-    names.sort();
-    ensure!(!names.is_empty(), "no sample images in {}", dir.display());
-    names
-        .into_iter()
-        .map(|n| Ok((n.clone(), std::fs::read(dir.join(&n))?)))
-        .collect()
-}
-
 /// `getconf CLK_TCK`: clock ticks per second of `/proc/<pid>/stat`.
 fn clock_ticks_per_second() -> anyhow::Result<u64> {
     let o = Command::new("getconf").arg("CLK_TCK").output()?;
@@ -538,7 +519,8 @@ fn run() -> anyhow::Result<()> {
         let reference = std::fs::read(common::root().join("samples/astronaut.png"))?;
         clients.put(&ref_bucket, &ref_key, reference)?;
     }
-    let samples = samples()?;
+    let samples = common::samples();
+    ensure!(!samples.is_empty(), "no sample images in samples/");
     let run_prefix = format!(
         "{input_prefix}argus-bench-{}-{}/",
         now_millis(),

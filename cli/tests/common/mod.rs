@@ -165,3 +165,25 @@ pub async fn function_config(
         variables,
     }
 }
+
+/// The sample images: every JPEG and PNG in `samples/` as (file name, bytes), by name.
+pub fn samples() -> Vec<(String, Vec<u8>)> {
+    let dir = root().join("samples");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| {
+            let n = n.to_ascii_lowercase();
+            n.ends_with(".png") || n.ends_with(".jpg") || n.ends_with(".jpeg")
+        })
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| {
+            let bytes = std::fs::read(dir.join(&n)).unwrap();
+            (n, bytes)
+        })
+        .collect()
+}

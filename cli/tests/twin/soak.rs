@@ -20,19 +20,6 @@ use serde_json::{Value, json};
 
 use crate::pipeline::Twin;
 
-/// The samples a soak cycles through (each has a fixture; `knife.png` raises the weapon alert).
-const SAMPLES: [&str; 9] = [
-    "astronaut.png",
-    "chelsea.png",
-    "coffee.png",
-    "horse.png",
-    "hubble_deep_field.jpg",
-    "knife.png",
-    "retina.jpg",
-    "rocket.jpg",
-    "text.png",
-];
-
 /// The sample that raises an alert.
 const WEAPON: &str = "knife.png";
 
@@ -148,13 +135,9 @@ pub(crate) fn soak_twin() -> Twin {
 
 /// Runs a soak on `twin` (whose faults it sets, and clears at the end).
 pub(crate) fn run(twin: &Twin, options: &SoakOptions) -> SoakReport {
-    let samples: Vec<(&str, Vec<u8>)> = SAMPLES
-        .iter()
-        .map(|name| {
-            let bytes = std::fs::read(crate::common::root().join("samples").join(name)).unwrap();
-            (*name, bytes)
-        })
-        .collect();
+    // Every sample (each has a fixture; `knife.png` raises the weapon alert), in turn.
+    let samples = crate::common::samples();
+    assert!(samples.iter().any(|(name, _)| name == WEAPON));
     let prefix = format!("incoming/soak-{}/", std::process::id());
     let bucket = twin.bucket().to_owned();
     let queue = twin.outputs["IngestQueueUrl"].as_str().unwrap().to_owned();
@@ -167,7 +150,7 @@ pub(crate) fn run(twin: &Twin, options: &SoakOptions) -> SoakReport {
 
     // Uploads, `upload_concurrency` at a time; every n-th notification delivered twice.
     let started = Instant::now();
-    let uploads: Vec<(String, &str, Instant)> = twin.runtime.block_on(async {
+    let uploads: Vec<(String, String, Instant)> = twin.runtime.block_on(async {
         let semaphore =
             std::sync::Arc::new(tokio::sync::Semaphore::new(options.upload_concurrency));
         let mut tasks = tokio::task::JoinSet::new();
@@ -176,7 +159,7 @@ pub(crate) fn run(twin: &Twin, options: &SoakOptions) -> SoakReport {
             let key = format!("{prefix}{n:05}-{name}");
             let (s3, sqs) = (twin.s3.clone(), twin.sqs.clone());
             let (bucket, queue, bytes, name) =
-                (bucket.clone(), queue.clone(), bytes.clone(), *name);
+                (bucket.clone(), queue.clone(), bytes.clone(), name.clone());
             let duplicate =
                 options.duplicate_every > 0 && n.is_multiple_of(options.duplicate_every);
             let permit = semaphore.clone().acquire_owned().await.unwrap();
