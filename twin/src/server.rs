@@ -341,7 +341,7 @@ impl AppState {
                 let req: DetectLabelsRequest = parse(&body)?;
                 let params = ops::labels_params(&req)?;
                 let image = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.seen(&image, op, None).await?;
+                let fixture = self.seen(&image, op, Some(Task::Labels)).await?;
                 to_json(&ops::detect_labels(
                     &params,
                     fixture.as_deref(),
@@ -381,7 +381,7 @@ impl AppState {
                 let req: DetectModerationLabelsRequest = parse(&body)?;
                 let min_confidence = ops::moderation_min_confidence(&req)?;
                 let image = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.seen(&image, op, None).await?;
+                let fixture = self.seen(&image, op, Some(Task::Moderation)).await?;
                 to_json(&ops::detect_moderation_labels(
                     min_confidence,
                     fixture.as_deref(),

@@ -178,3 +178,75 @@ async fn the_four_analyses_of_one_image_arriving_together_decode_it_once() {
     );
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chelsea_is_a_cat_from_the_classifier_with_its_parents_and_category() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    let out = client
+        .detect_labels()
+        .image(sample_image("chelsea.png"))
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = out.labels().iter().filter_map(|l| l.name()).collect();
+    let cat = out
+        .labels()
+        .iter()
+        .find(|l| l.name() == Some("Cat"))
+        .unwrap_or_else(|| panic!("no Cat in {names:?}"));
+    assert!(cat.confidence().unwrap() >= 80.0, "{cat:?}");
+    let parents: Vec<_> = cat.parents().iter().filter_map(|p| p.name()).collect();
+    for p in ["Animal", "Mammal", "Pet"] {
+        assert!(parents.contains(&p), "{parents:?}");
+    }
+    assert!(
+        cat.categories()
+            .iter()
+            .any(|c| c.name() == Some("Animals and Pets"))
+    );
+    assert!(!names.contains(&"Person"), "{names:?}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_astronaut_is_a_person_with_her_face_as_an_instance() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    let out = client
+        .detect_labels()
+        .image(sample_image("astronaut.png"))
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = out.labels().iter().filter_map(|l| l.name()).collect();
+    assert!(names.contains(&"Person"), "{names:?}");
+    let face = out
+        .labels()
+        .iter()
+        .find(|l| l.name() == Some("Face"))
+        .unwrap();
+    assert_eq!(face.instances().len(), 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyday_photos_are_not_explicit() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    for name in ["chelsea.png", "coffee.png", "astronaut.png"] {
+        let out = client
+            .detect_moderation_labels()
+            .image(sample_image(name))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            out.moderation_labels().is_empty(),
+            "{name}: {:?}",
+            out.moderation_labels()
+        );
+        assert_eq!(out.moderation_model_version(), Some("7.0"));
+    }
+    server.shutdown().await.unwrap();
+}

@@ -13,6 +13,8 @@
 //! answers and to fixture overrides. Models and licences: `twin/MODELS.md`.
 
 pub mod faces;
+pub mod labels;
+pub mod moderation;
 pub mod ocr;
 
 use std::collections::HashMap;
@@ -267,6 +269,10 @@ pub enum Task {
     Faces,
     /// DetectText: lines and words.
     Text,
+    /// DetectLabels: the classifier's labels, plus `Person`/`Face` from the face detector.
+    Labels,
+    /// DetectModerationLabels: `Explicit` from open_nsfw.
+    Moderation,
 }
 
 /// Every model argus-twin runs, loaded once.
@@ -274,6 +280,8 @@ pub enum Task {
 pub struct Models {
     faces: faces::Mtcnn,
     ocr: ocr::PpOcr,
+    labels: labels::Classifier,
+    moderation: moderation::OpenNsfw,
     /// The models folder they were loaded from.
     pub dir: PathBuf,
     /// What was loaded, for `argus local up` and the health route (e.g. `"MTCNN (faces)"`).
@@ -291,11 +299,20 @@ impl Models {
         let env = environment(dir)?;
         let faces = faces::Mtcnn::load(&env, dir)?;
         let ocr = ocr::PpOcr::load(&env, dir)?;
+        let labels = labels::Classifier::load(&env, dir)?;
+        let moderation = moderation::OpenNsfw::load(&env, dir)?;
         Ok(Models {
             faces,
             ocr,
+            labels,
+            moderation,
             dir: dir.to_owned(),
-            loaded: vec![faces::MODEL_NAME, ocr::MODEL_NAME],
+            loaded: vec![
+                faces::MODEL_NAME,
+                ocr::MODEL_NAME,
+                labels::MODEL_NAME,
+                moderation::MODEL_NAME,
+            ],
             load_time: started.elapsed(),
         })
     }
@@ -329,6 +346,12 @@ impl Models {
         match task {
             Task::Faces => seen.faces = self.faces.detect(image)?,
             Task::Text => seen.text_lines = self.ocr.read(image)?,
+            Task::Labels => {
+                let faces = self.faces.detect(image)?;
+                let probabilities = self.labels.probabilities(image)?;
+                seen.labels = self.labels.labels(&probabilities, &faces);
+            }
+            Task::Moderation => seen.moderation_labels = self.moderation.labels(image)?,
         }
         Ok(seen)
     }
