@@ -14,7 +14,7 @@ ARGUS := target/debug/argus
 MODELS_DIR ?= $(or $(ARGUS_MODELS_DIR),.argus/models)
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools model-tools tools models labels-table build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
+.PHONY: help lint-tools bundle-tools twin-tools model-tools tools models labels-table eval build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
@@ -100,7 +100,11 @@ check: clippy test ## clippy, then every test
 bench: bundle-tools twin-tools models ## Measure: synth time and template sizes, argus-twin DetectLabels, the processor (zip size, cold start, CPU per image on the twin)
 	$(CARGO) bench --locked -p argus-cli --bench synth
 	$(CARGO) bench --locked -p argus-twin --bench detect_labels
+	$(CARGO) bench --locked -p argus-twin --bench models
 	$(CARGO) bench --locked -p argus-cli --bench processor
+
+eval: models ## argus-twin's models on the evaluation set (twin/eval/): labels precision/recall, OCR character accuracy, face recall
+	$(CARGO) run --release --locked -p argus-twin --example eval
 
 clean: ## Remove build output, cdk.out and the virtualenvs
 	rm -rf target $(OUT) .venv

@@ -126,71 +126,69 @@ fn table() -> Result<Table, VisionError> {
 }
 
 fn labels_from(table: &Table, probabilities: &[f32], faces: &[FixtureFace]) -> Vec<Label> {
-    {
-        let mut score: HashMap<&str, f32> = HashMap::new();
-        for (class, &p) in table.classes.iter().zip(probabilities) {
-            if p < MIN_CLASS_PROBABILITY {
-                continue;
-            }
-            for name in &class.labels {
-                *score.entry(name.as_str()).or_default() += p;
-            }
+    let mut score: HashMap<&str, f32> = HashMap::new();
+    for (class, &p) in table.classes.iter().zip(probabilities) {
+        if p < MIN_CLASS_PROBABILITY {
+            continue;
         }
-        let mut labels: Vec<Label> = score
-            .into_iter()
-            .map(|(name, p)| (name, (p * 100.0).min(100.0)))
-            .filter(|&(_, confidence)| confidence >= MIN_LABEL_CONFIDENCE)
-            .map(|(name, confidence)| {
-                let info = table.labels.get(name);
-                Label {
-                    name: name.to_owned(),
-                    confidence,
-                    instances: Vec::new(),
-                    parents: info.map(|i| named(&i.parents)).unwrap_or_default(),
-                    aliases: Vec::new(),
-                    categories: info.map(|i| named(&i.categories)).unwrap_or_default(),
-                }
+        for name in &class.labels {
+            *score.entry(name.as_str()).or_default() += p;
+        }
+    }
+    let mut labels: Vec<Label> = score
+        .into_iter()
+        .map(|(name, p)| (name, (p * 100.0).min(100.0)))
+        .filter(|&(_, confidence)| confidence >= MIN_LABEL_CONFIDENCE)
+        .map(|(name, confidence)| {
+            let info = table.labels.get(name);
+            Label {
+                name: name.to_owned(),
+                confidence,
+                instances: Vec::new(),
+                parents: info.map(|i| named(&i.parents)).unwrap_or_default(),
+                aliases: Vec::new(),
+                categories: info.map(|i| named(&i.categories)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    if let Some(best) = faces
+        .iter()
+        .map(|f| f.detail.confidence)
+        .max_by(f32::total_cmp)
+    {
+        let person = |name: &str, instances: Vec<Instance>, aliases: &[&str]| Label {
+            name: name.to_owned(),
+            confidence: best,
+            instances,
+            parents: Vec::new(),
+            aliases: aliases
+                .iter()
+                .map(|a| Named {
+                    name: (*a).to_owned(),
+                })
+                .collect(),
+            categories: vec![Named {
+                name: "Person Description".to_owned(),
+            }],
+        };
+        labels.retain(|l| l.name != "Person" && l.name != "Face");
+        labels.push(person("Person", Vec::new(), &["Human"]));
+        let boxes = faces
+            .iter()
+            .map(|f| Instance {
+                bounding_box: f.detail.bounding_box,
+                confidence: f.detail.confidence,
+                dominant_colors: None,
             })
             .collect();
-        if let Some(best) = faces
-            .iter()
-            .map(|f| f.detail.confidence)
-            .max_by(f32::total_cmp)
-        {
-            let person = |name: &str, instances: Vec<Instance>, aliases: &[&str]| Label {
-                name: name.to_owned(),
-                confidence: best,
-                instances,
-                parents: Vec::new(),
-                aliases: aliases
-                    .iter()
-                    .map(|a| Named {
-                        name: (*a).to_owned(),
-                    })
-                    .collect(),
-                categories: vec![Named {
-                    name: "Person Description".to_owned(),
-                }],
-            };
-            labels.retain(|l| l.name != "Person" && l.name != "Face");
-            labels.push(person("Person", Vec::new(), &["Human"]));
-            let boxes = faces
-                .iter()
-                .map(|f| Instance {
-                    bounding_box: f.detail.bounding_box,
-                    confidence: f.detail.confidence,
-                    dominant_colors: None,
-                })
-                .collect();
-            let mut face = person("Face", boxes, &[]);
-            face.parents = vec![Named {
-                name: "Head".to_owned(),
-            }];
-            labels.push(face);
-        }
-        labels.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-        labels
+        let mut face = person("Face", boxes, &[]);
+        face.parents = vec![Named {
+            name: "Head".to_owned(),
+        }];
+        labels.push(face);
     }
+    labels.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    labels
 }
 
 #[cfg(test)]
