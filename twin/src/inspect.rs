@@ -97,6 +97,17 @@ pub fn decoder_limits() -> image::Limits {
 ///
 /// Errors: as [`inspect`].
 pub fn inspect_with_sha256(bytes: &[u8], sha256: String) -> Result<ImageFacts, ApiError> {
+    decode_with_sha256(bytes, sha256).map(|(facts, _)| facts)
+}
+
+/// [`inspect_with_sha256`] that also keeps the pixels for the models: 8-bit RGB, transparent
+/// pixels composited over white (as the image properties are), `width × height × 3` bytes.
+///
+/// Errors: as [`inspect`].
+pub fn decode_with_sha256(
+    bytes: &[u8],
+    sha256: String,
+) -> Result<(ImageFacts, image::RgbImage), ApiError> {
     let format = sniff_format(bytes).ok_or_else(|| {
         ApiError::invalid_image_format("Request has invalid image format: not a JPEG or PNG")
     })?;
@@ -124,13 +135,29 @@ pub fn inspect_with_sha256(bytes: &[u8], sha256: String) -> Result<ImageFacts, A
         )));
     }
     let (quality, dominant_colors) = image_properties(&decoded);
-    Ok(ImageFacts {
+    let facts = ImageFacts {
         sha256,
         format,
         width,
         height,
         quality,
         dominant_colors,
+    };
+    Ok((facts, rgb_over_white(decoded)))
+}
+
+/// 8-bit RGB, transparent pixels composited over white; no copy for 8-bit RGB input.
+fn rgb_over_white(image: DynamicImage) -> image::RgbImage {
+    if !image.color().has_alpha() {
+        return image.into_rgb8();
+    }
+    let rgba = image.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    image::RgbImage::from_fn(w, h, |x, y| {
+        let image::Rgba([r, g, b, a]) = *rgba.get_pixel(x, y);
+        let a = u16::from(a);
+        let over = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
+        image::Rgb([over(r), over(g), over(b)])
     })
 }
 

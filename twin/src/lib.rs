@@ -44,6 +44,7 @@ pub mod ops;
 pub mod process;
 pub mod server;
 pub mod source;
+pub mod vision;
 
 pub use error::{ApiError, ErrorCode};
 pub use faults::{CallLog, CallRecord, Faults, FaultsUpdate, Operation, ThrottleKind};

@@ -5,7 +5,7 @@
 //!
 //! Usable without the `argus` CLI: the Rekognition endpoint is started with whatever command
 //! [`UpOptions::rekognition_command`] names (the `argus-twin` binary, or `argus local
-//! serve-rekognition`), with `--port`, `--s3-endpoint` and `--fixtures` appended.
+//! serve-rekognition`), with `--port`, `--s3-endpoint` and (when set) `--fixtures` appended.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -206,8 +206,9 @@ pub struct UpOptions {
     pub ministack_port: u16,
     /// The Rekognition endpoint's port on 127.0.0.1.
     pub rekognition_port: u16,
-    /// Folder of Rekognition fixtures (`<sha256>.json`).
-    pub fixtures: PathBuf,
+    /// Folder of Rekognition fixtures (`<sha256>.json`), an override for images that have
+    /// one; `None`: every answer from the models.
+    pub fixtures: Option<PathBuf>,
     /// The Region the twin's resources are created in.
     pub region: String,
     /// The project folder holding `.venv/twin` (MiniStack's virtualenv).
@@ -282,13 +283,16 @@ pub fn up(options: &UpOptions, say: &dyn Fn(&str)) -> Result<UpOutcome, TwinErro
         options.rekognition_port
     ));
     let log = state_dir.join(REKOGNITION_LOG);
-    let fixtures = options.project_dir.join(&options.fixtures);
+    let fixtures = options
+        .fixtures
+        .as_ref()
+        .map(|f| options.project_dir.join(f));
     let rekognition = match spawn_rekognition(
         &options.rekognition_command,
         &log,
         options.rekognition_port,
         &ministack.endpoint_url(),
-        &fixtures,
+        fixtures.as_deref(),
     ) {
         Ok(component) => component,
         Err(e) => {
@@ -319,7 +323,7 @@ fn spawn_rekognition(
     log: &Path,
     port: u16,
     s3_endpoint: &str,
-    fixtures: &Path,
+    fixtures: Option<&Path>,
 ) -> Result<Component, TwinError> {
     use std::os::unix::process::CommandExt;
     let Some((program, leading)) = command.split_first() else {
@@ -329,11 +333,14 @@ fn spawn_rekognition(
     };
     let file = std::fs::File::create(log).map_err(|e| TwinError::io(log, e))?;
     let err = file.try_clone().map_err(|e| TwinError::io(log, e))?;
-    let child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(leading)
-        .args(["--port", &port.to_string(), "--s3-endpoint", s3_endpoint])
-        .arg("--fixtures")
-        .arg(fixtures)
+        .args(["--port", &port.to_string(), "--s3-endpoint", s3_endpoint]);
+    if let Some(fixtures) = fixtures {
+        command.arg("--fixtures").arg(fixtures);
+    }
+    let child = command
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(err)

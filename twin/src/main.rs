@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use argus_twin::faults::{Faults, ThrottleKind};
-use argus_twin::server::{DEFAULT_FIXTURES_DIR, DEFAULT_PORT};
+use argus_twin::server::DEFAULT_PORT;
 use argus_twin::{Config, S3Settings};
 use clap::{Parser, ValueEnum};
 
@@ -22,9 +22,16 @@ struct Cli {
     /// Port to listen on (0: any free port, printed at start).
     #[arg(long, env = "ARGUS_TWIN_PORT", default_value_t = DEFAULT_PORT)]
     port: u16,
-    /// Folder of <sha256>.json fixture files.
-    #[arg(long, env = "ARGUS_TWIN_FIXTURES", default_value = DEFAULT_FIXTURES_DIR)]
-    fixtures: PathBuf,
+    /// Folder of <sha256>.json fixture files: an image with a fixture is answered from it
+    /// instead of the models (an override for tests; e.g. samples/fixtures).
+    #[arg(long, env = "ARGUS_TWIN_FIXTURES")]
+    fixtures: Option<PathBuf>,
+    /// Models folder filled by `make models` (default: <workspace>/.argus/models).
+    #[arg(long, env = "ARGUS_MODELS_DIR")]
+    models: Option<PathBuf>,
+    /// Run without models: images without a fixture get empty answers.
+    #[arg(long, conflicts_with = "models")]
+    no_models: bool,
     /// S3 endpoint for Image.S3Object (default: $AWS_ENDPOINT_URL, else http://127.0.0.1:4566).
     #[arg(long, env = "AWS_ENDPOINT_URL_S3")]
     s3_endpoint: Option<String>,
@@ -109,7 +116,13 @@ async fn main() -> anyhow::Result<()> {
     let config = Config {
         host: cli.host,
         port: cli.port,
-        fixtures_dir: Some(cli.fixtures),
+        fixtures_dir: cli.fixtures,
+        models_dir: if cli.no_models {
+            None
+        } else {
+            Some(cli.models.unwrap_or_else(argus_twin::vision::models_dir))
+        },
+        max_inferences: 0,
         s3: Some(s3),
         faults: Faults {
             throttle_next: cli.throttle_next,

@@ -181,6 +181,24 @@ pub fn answers_ok(port: u16, path: &str, timeout: Duration) -> bool {
         .is_ok_and(|r| r.status() == 200)
 }
 
+/// The JSON body of `GET http://127.0.0.1:<port><path>` when it answers 200 within `timeout`.
+pub fn get_json(port: u16, path: &str, timeout: Duration) -> Option<serde_json::Value> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .proxy(None)
+        .build()
+        .into();
+    let mut response = agent
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .call()
+        .ok()?;
+    if response.status() != 200 {
+        return None;
+    }
+    let body = response.body_mut().read_to_string().ok()?;
+    serde_json::from_str(&body).ok()
+}
+
 fn to_pid(pid: u32) -> Result<Pid, ProcessError> {
     i32::try_from(pid)
         .ok()

@@ -7,14 +7,15 @@
 //!   CompareFaces, DetectModerationLabels
 //!   (<https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html>). Answers carry
 //!   `x-amzn-RequestId`; errors are described in [`crate::error`].
-//! - `GET /_argus/health`: `{"status": "ok", "service": "argus-twin", "version", "fixtures"}`.
+//! - `GET /_argus/health`: `{"status": "ok", "service": "argus-twin", "version", "fixtures",
+//!   "s3", "models" (names), "models_load_ms", "images_decoded"}`.
 //! - `GET /_argus/faults` / `POST /_argus/faults` (a [`FaultsUpdate`]) / `DELETE /_argus/faults`
 //!   (reset): the [`Faults`] in force.
 //! - `GET /_argus/calls` (a [`CallLog`]) / `DELETE /_argus/calls` (reset).
 //!
 //! Use [`serve`] in-process (port 0 picks a free port) or the `argus-twin` binary.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,19 +30,20 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::oneshot;
+use tokio::sync::{OnceCell, Semaphore, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::error::{AMZ_JSON_1_1, ApiError, ErrorCode};
 use crate::faults::{CallLog, Faults, FaultsUpdate, Operation};
 use crate::fixtures::{Fixture, FixtureError, FixtureStore};
-use crate::inspect::{ImageFacts, inspect_with_sha256, sha256_hex};
+use crate::inspect::{ImageFacts, decode_with_sha256, sha256_hex};
 use crate::model::{
     CompareFacesRequest, DetectFacesRequest, DetectLabelsRequest, DetectModerationLabelsRequest,
     DetectTextRequest, Image,
 };
 use crate::ops;
 use crate::source::{MAX_IMAGE_BYTES, S3Settings, image_bytes};
+use crate::vision::{Models, Task, VisionError};
 
 /// The health route: 200 with `{"status": "ok", …}` while the server runs.
 pub const HEALTH_PATH: &str = "/_argus/health";
@@ -55,8 +57,13 @@ pub const DEFAULT_FIXTURES_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../
 /// Largest request body read, in bytes (two base64 images of 5 MiB plus JSON fit).
 pub const MAX_REQUEST_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// Decoded-image facts kept by SHA-256, so repeated calls on one image decode it once.
-const FACTS_CACHE_ENTRIES: usize = 256;
+/// Decoded images kept by SHA-256 (most), so the calls of one image's analysis (labels, text,
+/// faces, moderation, arriving together) share one decoded copy.
+const IMAGE_CACHE_ENTRIES: usize = 16;
+
+/// Decoded pixels kept at most, in bytes (RGB, 3 bytes a pixel); the newest image stays even
+/// when it alone is larger.
+const IMAGE_CACHE_BYTES: usize = 256 * 1024 * 1024;
 
 /// How long [`ServerHandle::shutdown`] waits for open connections before aborting them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -68,8 +75,14 @@ pub struct Config {
     pub host: IpAddr,
     /// TCP port; 0 picks a free one (read it from [`ServerHandle::port`]).
     pub port: u16,
-    /// Folder of `<sha256>.json` fixtures; `None`: no fixtures (every answer empty).
+    /// Folder of `<sha256>.json` fixtures: an image with a fixture is answered from it (an
+    /// override for tests); `None`: no fixtures.
     pub fixtures_dir: Option<PathBuf>,
+    /// Models folder (`make models`); `None`: no models (images without a fixture get empty
+    /// answers). Loaded once per folder and process ([`Models::shared`]).
+    pub models_dir: Option<PathBuf>,
+    /// Model runs at once (each on the blocking pool); 0: the number of cores.
+    pub max_inferences: usize,
     /// Where `Image.S3Object` is read from; `None`: S3Object requests are refused.
     pub s3: Option<S3Settings>,
     /// Faults in force at start.
@@ -77,12 +90,15 @@ pub struct Config {
 }
 
 impl Default for Config {
-    /// 127.0.0.1, a free port, the project's fixtures, no S3, no faults.
+    /// 127.0.0.1, a free port, the project's fixtures, the models of
+    /// [`crate::vision::models_dir`], one model run per core, no S3, no faults.
     fn default() -> Self {
         Config {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             fixtures_dir: Some(PathBuf::from(DEFAULT_FIXTURES_DIR)),
+            models_dir: Some(crate::vision::models_dir()),
+            max_inferences: 0,
             s3: None,
             faults: Faults::default(),
         }
@@ -117,9 +133,68 @@ pub enum ServeError {
     /// The fixtures could not be loaded.
     #[error(transparent)]
     Fixtures(#[from] FixtureError),
+    /// The models could not be loaded (the message names the file and `make models`).
+    #[error(transparent)]
+    Models(#[from] VisionError),
     /// The server task failed.
     #[error("argus-twin server failed: {0}")]
     Server(String),
+}
+
+/// One decoded image: its facts and its pixels (RGB, alpha composited over white).
+struct Decoded {
+    facts: ImageFacts,
+    rgb: Arc<image::RgbImage>,
+}
+
+impl Decoded {
+    fn bytes(&self) -> usize {
+        self.rgb.as_raw().len()
+    }
+}
+
+/// Decoded images by SHA-256 with single flight: concurrent calls on one image wait for one
+/// decode and share its result. Bounded by [`IMAGE_CACHE_ENTRIES`] and [`IMAGE_CACHE_BYTES`]
+/// (oldest first out). A failed decode is not kept (the next call decodes again).
+#[derive(Default)]
+struct ImageCache {
+    slots: HashMap<String, Arc<OnceCell<Arc<Decoded>>>>,
+    /// Keys of decoded entries, oldest first, with their sizes.
+    order: VecDeque<(String, usize)>,
+    bytes: usize,
+}
+
+impl ImageCache {
+    fn slot(&mut self, sha256: &str) -> Arc<OnceCell<Arc<Decoded>>> {
+        self.slots
+            .entry(sha256.to_owned())
+            .or_insert_with(|| Arc::new(OnceCell::new()))
+            .clone()
+    }
+
+    /// Records a decoded entry and evicts the oldest others past the bounds.
+    fn admit(&mut self, sha256: &str, size: usize) {
+        if self.order.iter().any(|(k, _)| k == sha256) {
+            return;
+        }
+        self.order.push_back((sha256.to_owned(), size));
+        self.bytes += size;
+        while self.order.len() > 1
+            && (self.order.len() > IMAGE_CACHE_ENTRIES || self.bytes > IMAGE_CACHE_BYTES)
+        {
+            if let Some((old, size)) = self.order.pop_front() {
+                self.bytes -= size;
+                self.slots.remove(&old);
+            }
+        }
+    }
+
+    /// Forgets a slot whose decode failed (when nobody refilled it).
+    fn forget_failed(&mut self, sha256: &str) {
+        if self.slots.get(sha256).is_some_and(|s| !s.initialized()) {
+            self.slots.remove(sha256);
+        }
+    }
 }
 
 struct AppState {
@@ -127,7 +202,11 @@ struct AppState {
     s3: Option<aws_sdk_s3::Client>,
     faults: Mutex<Faults>,
     calls: Mutex<CallLog>,
-    facts: Mutex<HashMap<String, Arc<ImageFacts>>>,
+    images: Mutex<ImageCache>,
+    models: Option<Arc<Models>>,
+    inferences: Arc<Semaphore>,
+    /// Images decoded since start (the health route's `images_decoded`).
+    decodes: AtomicU64,
     next_request: AtomicU64,
     instance: u64,
 }
@@ -151,28 +230,50 @@ impl AppState {
         )
     }
 
-    fn fixture(&self, sha256: &str, op: Operation) -> Option<Arc<Fixture>> {
+    /// What is seen in the image for `op`: its fixture when there is one (the override),
+    /// else the models' answer for `task` (run on the blocking pool, at most
+    /// `max_inferences` at once), else nothing.
+    async fn seen(
+        &self,
+        image: &Decoded,
+        op: Operation,
+        task: Option<Task>,
+    ) -> Result<Option<Arc<Fixture>>, ApiError> {
+        let sha256 = &image.facts.sha256;
         let found = self
             .fixtures
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(sha256);
-        if found.is_none() {
+        if found.is_some() {
+            tracing::debug!(operation = op.name(), sha256, "answering from the fixture");
+            return Ok(found);
+        }
+        let (Some(models), Some(task)) = (self.models.clone(), task) else {
             tracing::info!(
                 operation = op.name(),
                 sha256,
-                "no fixture for this image (samples/fixtures/{sha256}.json): answering with an empty result"
+                "no fixture and no model for this operation: answering with an empty result"
             );
-        }
-        found
+            return Ok(None);
+        };
+        let _permit = self
+            .inferences
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| ApiError::internal(format!("inference pool closed: {e}")))?;
+        let rgb = image.rgb.clone();
+        let fixture = tokio::task::spawn_blocking(move || models.see(&rgb, task))
+            .await
+            .map_err(|e| ApiError::internal(format!("inference task failed: {e}")))?
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        Ok(Some(Arc::new(fixture)))
     }
 
-    /// Reads, hashes and inspects an image, recording its SHA-256 in `seen`.
-    async fn load(
-        &self,
-        image: &Image,
-        seen: &mut Vec<String>,
-    ) -> Result<Arc<ImageFacts>, ApiError> {
+    /// Reads, hashes and decodes an image (once per SHA-256 while it is cached, however many
+    /// calls ask for it at the same time), recording its SHA-256 in `seen`.
+    async fn load(&self, image: &Image, seen: &mut Vec<String>) -> Result<Arc<Decoded>, ApiError> {
         let bytes = image_bytes(image, self.s3.as_ref()).await?;
         let (bytes, sha256) = tokio::task::spawn_blocking(move || {
             let sha = sha256_hex(&bytes);
@@ -181,19 +282,32 @@ impl AppState {
         .await
         .map_err(|e| ApiError::internal(format!("hashing task failed: {e}")))?;
         seen.push(sha256.clone());
-        if let Some(facts) = lock(&self.facts).get(&sha256) {
-            return Ok(facts.clone());
+        let slot = lock(&self.images).slot(&sha256);
+        let key = sha256.clone();
+        let decoded = slot
+            .get_or_try_init(|| async move {
+                self.decodes.fetch_add(1, Ordering::Relaxed);
+                let (facts, rgb) =
+                    tokio::task::spawn_blocking(move || decode_with_sha256(&bytes, sha256))
+                        .await
+                        .map_err(|e| ApiError::internal(format!("decoding task failed: {e}")))??;
+                Ok::<_, ApiError>(Arc::new(Decoded {
+                    facts,
+                    rgb: Arc::new(rgb),
+                }))
+            })
+            .await;
+        let mut cache = lock(&self.images);
+        match decoded {
+            Ok(decoded) => {
+                cache.admit(&key, decoded.bytes());
+                Ok(decoded.clone())
+            }
+            Err(e) => {
+                cache.forget_failed(&key);
+                Err(e)
+            }
         }
-        let facts = tokio::task::spawn_blocking(move || inspect_with_sha256(&bytes, sha256))
-            .await
-            .map_err(|e| ApiError::internal(format!("decoding task failed: {e}")))??;
-        let facts = Arc::new(facts);
-        let mut cache = lock(&self.facts);
-        if cache.len() >= FACTS_CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(facts.sha256.clone(), facts.clone());
-        Ok(facts)
     }
 
     async fn call(
@@ -226,22 +340,26 @@ impl AppState {
             Operation::DetectLabels => {
                 let req: DetectLabelsRequest = parse(&body)?;
                 let params = ops::labels_params(&req)?;
-                let facts = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.fixture(&facts.sha256, op);
-                to_json(&ops::detect_labels(&params, fixture.as_deref(), &facts))
+                let image = self.load(required(&req.image, "Image")?, seen).await?;
+                let fixture = self.seen(&image, op, Some(Task::Labels)).await?;
+                to_json(&ops::detect_labels(
+                    &params,
+                    fixture.as_deref(),
+                    &image.facts,
+                ))
             }
             Operation::DetectText => {
                 let req: DetectTextRequest = parse(&body)?;
                 let params = ops::text_params(&req)?;
-                let facts = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.fixture(&facts.sha256, op);
+                let image = self.load(required(&req.image, "Image")?, seen).await?;
+                let fixture = self.seen(&image, op, Some(Task::Text)).await?;
                 to_json(&ops::detect_text(&params, fixture.as_deref()))
             }
             Operation::DetectFaces => {
                 let req: DetectFacesRequest = parse(&body)?;
                 let attrs = ops::face_attributes(&req)?;
-                let facts = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.fixture(&facts.sha256, op);
+                let image = self.load(required(&req.image, "Image")?, seen).await?;
+                let fixture = self.seen(&image, op, Some(Task::Faces)).await?;
                 to_json(&ops::detect_faces(&attrs, fixture.as_deref()))
             }
             Operation::CompareFaces => {
@@ -251,19 +369,19 @@ impl AppState {
                 let target_image = required(&req.target_image, "TargetImage")?;
                 let source = self.load(source_image, seen).await?;
                 let target = self.load(target_image, seen).await?;
-                let source_fixture = self.fixture(&source.sha256, op);
-                let target_fixture = self.fixture(&target.sha256, op);
+                let source_fixture = self.seen(&source, op, Some(Task::Faces)).await?;
+                let target_fixture = self.seen(&target, op, Some(Task::Faces)).await?;
                 to_json(&ops::compare_faces(
                     threshold,
-                    (&source, source_fixture.as_deref()),
-                    (&target, target_fixture.as_deref()),
+                    (&source.facts, source_fixture.as_deref()),
+                    (&target.facts, target_fixture.as_deref()),
                 )?)
             }
             Operation::DetectModerationLabels => {
                 let req: DetectModerationLabelsRequest = parse(&body)?;
                 let min_confidence = ops::moderation_min_confidence(&req)?;
-                let facts = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.fixture(&facts.sha256, op);
+                let image = self.load(required(&req.image, "Image")?, seen).await?;
+                let fixture = self.seen(&image, op, Some(Task::Moderation)).await?;
                 to_json(&ops::detect_moderation_labels(
                     min_confidence,
                     fixture.as_deref(),
@@ -371,6 +489,9 @@ async fn health(State(state): State<Arc<AppState>>) -> Response {
             "version": env!("CARGO_PKG_VERSION"),
             "fixtures": fixtures,
             "s3": state.s3.is_some(),
+            "models": state.models.as_ref().map(|m| m.loaded.clone()).unwrap_or_default(),
+            "models_load_ms": state.models.as_ref().map(|m| m.load_time.as_millis() as u64),
+            "images_decoded": state.decodes.load(Ordering::Relaxed),
         }),
     )
 }
@@ -526,7 +647,8 @@ impl Drop for ServerHandle {
 ///
 /// Errors: [`ServeError::NonLoopbackBind`] unless the host is 127.0.0.1;
 /// [`ServeError::PortInUse`] / [`ServeError::Bind`]; [`ServeError::Fixtures`] when a fixture
-/// file is invalid.
+/// file is invalid; [`ServeError::Models`] when a model file is missing or corrupt (the
+/// message names the file and `make models`).
 pub async fn serve(config: Config) -> Result<ServerHandle, ServeError> {
     if config.host != IpAddr::V4(Ipv4Addr::LOCALHOST) {
         return Err(ServeError::NonLoopbackBind(config.host));
@@ -534,6 +656,21 @@ pub async fn serve(config: Config) -> Result<ServerHandle, ServeError> {
     let fixtures = match &config.fixtures_dir {
         Some(dir) => FixtureStore::load(dir)?,
         None => FixtureStore::empty(),
+    };
+    let models = match &config.models_dir {
+        Some(dir) => {
+            let dir = dir.clone();
+            Some(
+                tokio::task::spawn_blocking(move || Models::shared(&dir))
+                    .await
+                    .map_err(|e| ServeError::Server(format!("model loading task failed: {e}")))??,
+            )
+        }
+        None => None,
+    };
+    let max_inferences = match config.max_inferences {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
     };
     let addr = SocketAddr::new(config.host, config.port);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -558,7 +695,10 @@ pub async fn serve(config: Config) -> Result<ServerHandle, ServeError> {
         s3: config.s3.as_ref().map(S3Settings::client),
         faults: Mutex::new(config.faults.clone()),
         calls: Mutex::new(CallLog::default()),
-        facts: Mutex::new(HashMap::new()),
+        images: Mutex::new(ImageCache::default()),
+        models: models.clone(),
+        inferences: Arc::new(Semaphore::new(max_inferences)),
+        decodes: AtomicU64::new(0),
         next_request: AtomicU64::new(1),
         instance,
     });
@@ -574,6 +714,8 @@ pub async fn serve(config: Config) -> Result<ServerHandle, ServeError> {
     tracing::info!(
         %addr,
         fixtures = fixture_count,
+        models = ?models.as_ref().map(|m| &m.loaded),
+        models_load_ms = models.as_ref().map(|m| m.load_time.as_millis() as u64),
         s3 = config.s3.as_ref().map(|s| s.endpoint_url.as_str()).unwrap_or("none"),
         "argus-twin listening"
     );

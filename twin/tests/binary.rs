@@ -65,6 +65,9 @@ async fn the_binary_serves_on_the_printed_port_and_stops_on_sigterm() {
                 "http://127.0.0.1:9",
                 "--throttle-next",
                 "1",
+                // Fixtures are an override the binary takes only when asked.
+                "--fixtures",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/fixtures"),
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -142,4 +145,53 @@ fn the_binary_reports_a_bad_fixtures_folder() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("/nonexistent/fixtures"), "{stderr}");
+}
+
+#[test]
+fn a_missing_model_file_is_a_clear_error_naming_it_and_make_models() {
+    let empty = tempfile::tempdir().unwrap();
+    let out = command()
+        .args(["--port", "0", "--models"])
+        .arg(empty.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("onnxruntime/libonnxruntime.so.1.32.0")
+            && err.contains("missing")
+            && err.contains("make models"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_corrupt_model_file_is_a_clear_error_naming_it_and_make_models() {
+    let models = argus_twin::vision::models_dir();
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["onnxruntime", "faces", "ocr", "labels", "moderation"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+    }
+    for line in argus_twin::vision::MANIFEST.lines() {
+        let Some((_, name)) = line.split_once("  ") else {
+            continue;
+        };
+        if line.starts_with('#') {
+            continue;
+        }
+        std::os::unix::fs::symlink(models.join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::remove_file(dir.path().join("faces/pnet.onnx")).unwrap();
+    std::fs::write(dir.path().join("faces/pnet.onnx"), b"not a model").unwrap();
+    let out = command()
+        .args(["--port", "0", "--models"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("faces/pnet.onnx") && err.contains("corrupt") && err.contains("make models"),
+        "{err}"
+    );
 }

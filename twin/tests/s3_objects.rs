@@ -184,9 +184,12 @@ async fn s3_objects_are_read_from_the_twin() {
         .send()
         .await
         .unwrap();
+    // Another SHA-256, so no fixture: the classifier answers (the bytes after PNG's end are
+    // ignored by the decoder).
     assert!(
-        padded.labels().is_empty(),
-        "the padded file has another SHA-256, so no fixture"
+        padded.labels().iter().any(|l| l.name() == Some("Coffee")),
+        "{:?}",
+        padded.labels()
     );
 
     // Not an image by content, whatever the key says.

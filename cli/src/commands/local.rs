@@ -57,9 +57,13 @@ pub struct UpArgs {
     /// the local stage config, so the deployed processor finds it).
     #[arg(long)]
     pub rekognition_port: Option<u16>,
-    /// Folder of Rekognition fixtures (`<sha256>.json`).
+    /// Folder of Rekognition fixtures (`<sha256>.json`): an image that has one is answered
+    /// from it instead of the models.
     #[arg(long, default_value = "samples/fixtures", value_name = "DIR")]
     pub fixtures: PathBuf,
+    /// No fixtures: every answer comes from argus-twin's models.
+    #[arg(long, conflicts_with = "fixtures")]
+    pub no_fixtures: bool,
 }
 
 /// `serve-rekognition` options.
@@ -71,9 +75,9 @@ pub struct ServeArgs {
     /// S3 endpoint for Image.S3Object (MiniStack).
     #[arg(long)]
     pub s3_endpoint: String,
-    /// Fixtures folder.
+    /// Fixtures folder (an override; none: every answer from the models).
     #[arg(long)]
-    pub fixtures: PathBuf,
+    pub fixtures: Option<PathBuf>,
 }
 
 /// Runs `argus local …`.
@@ -107,7 +111,7 @@ pub fn up(context: &Context, state_dir: &Path, args: &UpArgs) -> Result<TwinStat
             port_of(local.analysis.rekognition_endpoint.as_deref())
                 .unwrap_or(argus_twin::server::DEFAULT_PORT)
         }),
-        fixtures: args.fixtures.clone(),
+        fixtures: (!args.no_fixtures).then(|| args.fixtures.clone()),
         region: local.region,
         project_dir: std::env::current_dir()
             .map_err(|e| Failure::new(1, format!("cannot read the current folder: {e}")))?,
@@ -127,6 +131,32 @@ fn port_of(url: Option<&str>) -> Option<u16> {
     url?.rsplit(':').next()?.trim_end_matches('/').parse().ok()
 }
 
+/// The models argus-twin loaded and the time it took, from its health route.
+fn print_models(port: u16) {
+    let Some(health) = argus_twin::process::get_json(
+        port,
+        argus_twin::server::HEALTH_PATH,
+        std::time::Duration::from_secs(2),
+    ) else {
+        return;
+    };
+    let names: Vec<&str> = health["models"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    if names.is_empty() {
+        println!("    models: none (answers only from fixtures)");
+        return;
+    }
+    match health["models_load_ms"].as_u64() {
+        Some(ms) => println!("    models loaded in {:.1} s:", ms as f64 / 1000.0),
+        None => println!("    models loaded:"),
+    }
+    for name in names {
+        println!("      {name}");
+    }
+}
+
 fn print_state(state: &TwinState) {
     println!(
         "  MiniStack   (S3, SQS, DynamoDB, SNS, IAM, Logs, Lambda, CloudFormation)  {}  pid {}",
@@ -134,10 +164,11 @@ fn print_state(state: &TwinState) {
         state.ministack.pid
     );
     println!(
-        "  argus-twin (Rekognition: fixtures keyed by image SHA-256)                {}  pid {}",
+        "  argus-twin (Rekognition: models, fixtures override by image SHA-256)   {}  pid {}",
         state.rekognition.endpoint(),
         state.rekognition.pid
     );
+    print_models(state.rekognition.port);
     println!("Use it from a shell:");
     let env: Vec<String> = state
         .environment()
@@ -200,7 +231,7 @@ pub fn status(state_dir: &Path) -> Result<(), Failure> {
 async fn serve_rekognition(args: &ServeArgs) -> Result<(), Failure> {
     let config = argus_twin::Config {
         port: args.port,
-        fixtures_dir: Some(args.fixtures.clone()),
+        fixtures_dir: args.fixtures.clone(),
         s3: Some(argus_twin::S3Settings::local(&args.s3_endpoint)),
         ..argus_twin::Config::default()
     };

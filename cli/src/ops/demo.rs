@@ -98,6 +98,7 @@ pub fn run_demo(
         ministack_port: args.ministack_port,
         rekognition_port: None,
         fixtures: PathBuf::from("samples/fixtures"),
+        no_fixtures: false,
     };
     let twin = crate::commands::local::up(context, &args.state_dir, &up)?;
     let aws = AwsContext::for_endpoint(

