@@ -321,19 +321,8 @@ struct Uploaded {
 
 /// `POST /uploads`, then the presigned PUT of `bytes`.
 async fn upload(twin: &Twin, filename: &str, content_type: &str, bytes: &[u8]) -> Uploaded {
-    let body =
-        json!({"filename": filename, "contentType": content_type, "size": bytes.len()}).to_string();
-    let (status, answer) = call(
-        twin,
-        event(
-            "POST",
-            "/uploads",
-            &[],
-            &[("content-type", "application/json")],
-            Some(&body),
-        ),
-    )
-    .await;
+    let size = u64::try_from(bytes.len()).unwrap();
+    let (status, answer) = post_upload(twin, filename, content_type, size).await;
     assert_eq!(status, 201, "{answer}");
     assert_eq!(answer["bucket"], BUCKET);
     assert_eq!(answer["expiresInSeconds"], 300);
@@ -386,9 +375,9 @@ fn put(
     put.send(bytes).unwrap()
 }
 
-/// `POST /uploads` of `filename` (PNG) declaring `size`: the status and the answer.
-async fn post_upload(twin: &Twin, filename: &str, size: u64) -> (u16, Value) {
-    let body = json!({"filename": filename, "contentType": "image/png", "size": size}).to_string();
+/// `POST /uploads` of `filename` with `content_type` declaring `size`: the status and the answer.
+async fn post_upload(twin: &Twin, filename: &str, content_type: &str, size: u64) -> (u16, Value) {
+    let body = json!({"filename": filename, "contentType": content_type, "size": size}).to_string();
     call(
         twin,
         event(
@@ -581,7 +570,7 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
     let refused = |size: u64, body: Vec<u8>, strip: Option<&'static str>| {
         let twin = &twin;
         async move {
-            let (status, answer) = post_upload(twin, "bounded.png", size).await;
+            let (status, answer) = post_upload(twin, "bounded.png", "image/png", size).await;
             assert_eq!(status, 201, "{answer}");
             let url = answer["uploadUrl"].as_str().unwrap().to_owned();
             let mut headers = answer["uploadHeaders"].as_object().unwrap().clone();
@@ -613,7 +602,7 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
         403,
         "without the signed If-None-Match"
     );
-    let (status, answer) = post_upload(&twin, "once.png", declared).await;
+    let (status, answer) = post_upload(&twin, "once.png", "image/png", declared).await;
     assert_eq!(status, 201, "{answer}");
     let url = answer["uploadUrl"].as_str().unwrap().to_owned();
     let headers = answer["uploadHeaders"].as_object().unwrap().clone();
@@ -629,29 +618,18 @@ async fn upload_process_list_and_get_through_the_handler_on_ministack() {
     // The API refuses a size over the limit before any URL exists, and a name with a
     // right-to-left override.
     assert_error(
-        &post_upload(&twin, "big.png", max + 1).await,
+        &post_upload(&twin, "big.png", "image/png", max + 1).await,
         400,
         "InvalidRequest",
     );
     assert_error(
-        &post_upload(&twin, "cod\u{202E}gnp.exe.png", declared).await,
+        &post_upload(&twin, "cod\u{202E}gnp.exe.png", "image/png", declared).await,
         400,
         "InvalidRequest",
     );
 
     // The signature covers the content type: a PUT with another one is refused.
-    let body = json!({"filename": "x.png", "contentType": "image/png", "size": 19}).to_string();
-    let (_, answer) = call(
-        &twin,
-        event(
-            "POST",
-            "/uploads",
-            &[],
-            &[("content-type", "application/json")],
-            Some(&body),
-        ),
-    )
-    .await;
+    let (_, answer) = post_upload(&twin, "x.png", "image/png", 19).await;
     let url = answer["uploadUrl"].as_str().unwrap().to_owned();
     let status = tokio::task::spawn_blocking(move || {
         http()

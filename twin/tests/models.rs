@@ -6,7 +6,7 @@
 mod common;
 
 use argus_twin::{Config, ServerHandle};
-use aws_sdk_rekognition::types::{LandmarkType, TextTypes};
+use aws_sdk_rekognition::types::LandmarkType;
 use common::*;
 
 /// argus-twin with the models and no fixtures: every answer comes from a model.
@@ -110,14 +110,7 @@ async fn printed_text_is_read_as_lines_and_words() {
         .await
         .unwrap();
     let detections = out.text_detections();
-    let lines: Vec<_> = detections
-        .iter()
-        .filter(|d| d.r#type() == Some(&TextTypes::Line))
-        .collect();
-    let words: Vec<_> = detections
-        .iter()
-        .filter(|d| d.r#type() == Some(&TextTypes::Word))
-        .collect();
+    let (lines, words) = lines_and_words(detections);
     let text: Vec<_> = lines.iter().filter_map(|l| l.detected_text()).collect();
     eprintln!("{text:?}");
     assert!(!lines.is_empty() && !words.is_empty(), "{detections:#?}");

@@ -253,14 +253,7 @@ async fn detect_text_reads_the_handwriting_as_lines_and_words() {
         .unwrap();
     assert_eq!(out.text_model_version(), Some("3.0"));
     let detections = out.text_detections();
-    let lines: Vec<_> = detections
-        .iter()
-        .filter(|d| d.r#type() == Some(&TextTypes::Line))
-        .collect();
-    let words: Vec<_> = detections
-        .iter()
-        .filter(|d| d.r#type() == Some(&TextTypes::Word))
-        .collect();
+    let (lines, words) = lines_and_words(detections);
     let line_texts: Vec<_> = lines.iter().filter_map(|l| l.detected_text()).collect();
     assert_eq!(line_texts, ["(s) = 1", "(t-x) ps", "(s) =", "-1 t n", "s"]);
     assert_eq!(words.len(), 11);

@@ -156,3 +156,20 @@ pub async fn raw_call(endpoint: &str, operation: &str, body: serde_json::Value) 
     )
     .await
 }
+
+/// A DetectText answer's detections split by type: (LINEs, WORDs), in answer order.
+pub fn lines_and_words(
+    detections: &[aws_sdk_rekognition::types::TextDetection],
+) -> (
+    Vec<&aws_sdk_rekognition::types::TextDetection>,
+    Vec<&aws_sdk_rekognition::types::TextDetection>,
+) {
+    use aws_sdk_rekognition::types::TextTypes;
+    let of = |kind: TextTypes| {
+        detections
+            .iter()
+            .filter(|d| d.r#type() == Some(&kind))
+            .collect::<Vec<_>>()
+    };
+    (of(TextTypes::Line), of(TextTypes::Word))
+}
