@@ -73,8 +73,8 @@ build: ## Build the workspace (debug) and the argus CLI
 synth: argus ## Write every stack's template, manifest.json and the rule report to cdk.out/
 	$(ARGUS) synth --stage all --out $(OUT)
 
-argus: ## Build the argus CLI
-	$(CARGO) build --locked -p argus-cli --bin argus
+argus: ## Build the argus CLI (features unified over the workspace, as the local stage's host bundles are built)
+	$(CARGO) build --locked --workspace --bin argus
 
 bundle: bundle-tools argus ## Build the Lambda bundles for STAGE (default beta) into cdk.out/assets/
 	$(ARGUS) bundle --stage $(or $(STAGE),beta)
@@ -89,13 +89,13 @@ deploy-prod: bundle-tools argus ## Bundle, bootstrap and deploy the prod stack, 
 	$(ARGUS) bootstrap --stage prod
 	$(ARGUS) deploy --stage prod --require-approval never --outputs-file $(OUT)/argus-prod.outputs.json
 
-demo: bundle-tools twin-tools models argus ## The whole pipeline on the sample images on the local twin (no AWS account)
+demo: twin-tools models argus ## The whole pipeline on the sample images on the local twin (no AWS account)
 	$(ARGUS) demo
 
 demo-down: argus ## Stop the local twin that `make demo` started
 	$(ARGUS) local down
 
-test: tools models ## Run every test (unit, snapshots, cfn-lint, checkov, cfn-guard, zizmor, models, CLI): what CI runs
+test: lint-tools twin-tools guard-tools models ## Run every test (unit, snapshots, cfn-lint, checkov, cfn-guard, zizmor, models, CLI): what CI runs
 	$(CARGO) test --workspace --lib --bins --tests --locked --no-fail-fast
 
 fmt: ## Format the code

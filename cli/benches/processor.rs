@@ -1,7 +1,8 @@
 //! `make bench` (processor): the processor Lambda's bundle size, cold start and CPU time per image.
 //!
-//! 1. Builds the local stage's bundle with `argus bundle --stage local` (cargo-lambda, release
-//!    profile; incremental when nothing changed) and prints the zip's size and the size of the
+//! 1. Builds the beta stage's Lambda bundles with `argus bundle --stage beta` (cargo-lambda,
+//!    release profile, what AWS runs; incremental when nothing changed: the local stage's own
+//!    bundles are dev builds for the host) and prints the zip's size and the size of the
 //!    `bootstrap` inside it.
 //! 2. Starts the local twin (`argus local up` on free loopback ports, a config copy pointing
 //!    `analysis.rekognition_endpoint` at the free argus-twin port, `argus bootstrap` and
@@ -48,6 +49,8 @@ mod common;
 const COLD_RUNS: usize = 21;
 /// The stage the bench deploys on the twin.
 const STAGE: &str = "local";
+/// The stage whose bundles are measured (deployed to the local stage): the release Lambda build.
+const BUNDLE_STAGE: &str = "beta";
 /// Request IDs of the bench's invocations start with this (the processor's claim token is
 /// `<request id>/<message id>`).
 const REQUEST_PREFIX: &str = "argus-bench-";
@@ -230,8 +233,8 @@ impl Twin {
 // The bench
 // ---------------------------------------------------------------------------------------------
 
-/// Builds the local stage's bundle with `argus bundle` into the bench's own folder (so it never
-/// races the tests' copy) and returns the zip.
+/// Builds the beta stage's Lambda bundles (release) with `argus bundle` into the bench's own
+/// folder (so it never races the tests' copy) and returns the processor's zip.
 fn build_bundle() -> anyhow::Result<PathBuf> {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("argus-bench-bundle");
     // No zip of an earlier run is left to deploy.
@@ -240,7 +243,7 @@ fn build_bundle() -> anyhow::Result<PathBuf> {
         _ => {}
     }
     let o = argus()
-        .args(["bundle", "--stage", STAGE, "--out"])
+        .args(["bundle", "--stage", BUNDLE_STAGE, "--out"])
         .arg(&out)
         .output()
         .context("cannot run argus bundle")?;
@@ -277,6 +280,7 @@ impl Clients {
     fn new(endpoint: &str, region: &str) -> anyhow::Result<Self> {
         let creds = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "bench");
         let sdk = aws_config::SdkConfig::builder()
+            .http_client(argus_toolkit::aws::https_client())
             .endpoint_url(endpoint)
             .region(aws_config::Region::new(region.to_owned()))
             .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(creds))
@@ -668,7 +672,7 @@ fn run() -> anyhow::Result<()> {
     let pct = |d: &[Duration], i: usize| ms(d[i.min(d.len() - 1)]);
     let mib = |b: u64| b as f64 / 1_048_576.0;
     println!(
-        "processor setup: {} (argus bundle --stage {STAGE}: cargo-lambda, release profile); {} sample images x {rounds} rounds on the twin (MiniStack + argus-twin, loopback)",
+        "processor setup: {} (argus bundle --stage {BUNDLE_STAGE}: cargo-lambda, release profile); {} sample images x {rounds} rounds on the twin (MiniStack + argus-twin, loopback)",
         zip_path.display(),
         samples.len()
     );

@@ -188,10 +188,25 @@ pub fn use_path_style(lookup: impl Fn(&str) -> Option<String>) -> bool {
         .any(|name| lookup(name).is_some_and(|v| !v.trim().is_empty()))
 }
 
+/// The HTTP client every AWS SDK client of the functions uses: hyper 1 with rustls and the
+/// `ring` crypto provider, trusting the system's root certificates (plain `http://` endpoints,
+/// such as the local twin's, work too). The SDK's default client would bring aws-lc-sys, a large
+/// C build, into every Lambda bundle; the workspace turns the SDK's default features off instead.
+/// See <https://docs.aws.amazon.com/sdk-for-rust/latest/dg/http.html>.
+pub fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 /// Loads the shared configuration once: the default credential/region/endpoint chain,
-/// [`BehaviorVersion::latest`], standard retries with [`MAX_ATTEMPTS`], and the timeouts above.
+/// [`BehaviorVersion::latest`], standard retries with [`MAX_ATTEMPTS`], the timeouts above and
+/// [`https_client`].
 pub async fn load_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
         .timeout_config(
             TimeoutConfig::builder()
@@ -1106,6 +1121,7 @@ mod tests {
     fn store_at(url: &str) -> S3Store {
         let config = aws_sdk_s3::Config::builder()
             .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .http_client(super::https_client())
             .endpoint_url(url)
             .region(aws_sdk_s3::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_s3::config::Credentials::new(

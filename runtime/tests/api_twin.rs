@@ -164,6 +164,7 @@ async fn twin() -> Twin {
     ))
     .unwrap();
     let config = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(argus_runtime::aws::https_client())
         .endpoint_url(ministack.endpoint_url())
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_sdk_s3::config::Credentials::new(

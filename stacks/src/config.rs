@@ -149,6 +149,11 @@ pub struct Processor {
     /// Images of one batch processed at once (1-64).
     #[serde(default = "default_image_concurrency")]
     pub image_concurrency: u32,
+    /// How the functions' bundles are built: `lambda` (default: cargo-lambda, release,
+    /// provided.al2023) or `host` (the CLI's dev build for this machine; the local stage only,
+    /// whose twin runs the bootstrap as a local process).
+    #[serde(default)]
+    pub bundle: argus_cdk::asset::BundleTarget,
     /// Days logs are kept (a CloudWatch Logs retention value).
     pub log_retention_days: u32,
 }
@@ -406,6 +411,11 @@ impl StageConfig {
             "processor.log_retention_days",
             &format!("must be one of {RETENTION_DAYS:?}"),
         )?;
+        check(
+            pr.bundle.is_lambda() || self.stage == "local",
+            "processor.bundle",
+            "`host` builds run only on the local twin; beta and prod need `lambda` (cargo-lambda, provided.al2023)",
+        )?;
         Ok(())
     }
 
@@ -569,6 +579,24 @@ mod tests {
             &shipped("beta").replace("architecture = \"x86_64\"", "architecture = \"riscv\""),
         );
         assert_eq!(field, "processor.architecture");
+    }
+
+    #[test]
+    fn host_bundles_are_for_the_local_stage_only() {
+        let (field, message) = field_error(
+            "beta",
+            &shipped("beta").replace(
+                "architecture = \"x86_64\"",
+                "bundle = \"host\"\narchitecture = \"x86_64\"",
+            ),
+        );
+        assert_eq!(field, "processor.bundle");
+        assert!(message.contains("local twin"), "{message}");
+        let local = parse("local", &shipped("local")).unwrap();
+        assert_eq!(local.processor.bundle, argus_cdk::asset::BundleTarget::Host);
+        for stage in ["beta", "prod"] {
+            assert!(parse(stage, &shipped(stage)).unwrap().processor.bundle.is_lambda());
+        }
     }
 
     #[test]

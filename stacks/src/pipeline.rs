@@ -206,6 +206,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         bucket_parameter: ASSETS_BUCKET_PARAMETER.into(),
         key_parameter: PROCESSOR_CODE_KEY_PARAMETER.into(),
         version_parameter: Some(PROCESSOR_CODE_VERSION_PARAMETER.into()),
+        bundle: config.processor.bundle,
     });
     let mut props = FunctionProps::new(
         &format!("{}-processor", config.stack_name),
@@ -330,6 +331,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         bucket_parameter: ASSETS_BUCKET_PARAMETER.into(),
         key_parameter: API_CODE_KEY_PARAMETER.into(),
         version_parameter: Some(API_CODE_VERSION_PARAMETER.into()),
+        bundle: config.processor.bundle,
     });
     let mut api_props = FunctionProps::new(
         &format!("{}-api", config.stack_name),

@@ -42,6 +42,7 @@ async fn run() -> anyhow::Result<()> {
 
     let server = argus_twin::serve(argus_twin::Config::default()).await?;
     let config = aws_sdk_rekognition::Config::builder()
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))

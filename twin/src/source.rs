@@ -54,6 +54,8 @@ impl S3Settings {
         );
         let config = aws_sdk_s3::Config::builder()
             .behavior_version(BehaviorVersion::latest())
+            // MiniStack on loopback speaks plain HTTP: no TLS stack needed.
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
             .region(Region::new(self.region.clone()))
             .credentials_provider(credentials)
             .endpoint_url(self.endpoint_url.clone())

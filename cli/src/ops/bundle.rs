@@ -38,10 +38,11 @@ pub fn bundle_stack(
     for asset in &synthesized.assets {
         let bundle = build(&workspace, out, asset)?;
         report.info(&format!(
-            "{}: {} ({}) -> {}  sha256 {}  {} bytes  glibc {}",
+            "{}: {} ({}, {}) -> {}  sha256 {}  {} bytes  glibc {}",
             synthesized.name,
             asset.id,
             asset.architecture,
+            asset.bundle.as_str(),
             bundle.zip_path.display(),
             bundle.sha256,
             bundle.size,
@@ -54,7 +55,8 @@ pub fn bundle_stack(
     Ok(bundles)
 }
 
-/// Builds one asset with cargo-lambda and packages it at [`bundle_path`].
+/// Builds one asset (cargo-lambda, or the host's dev build for [`argus_cdk::asset::BundleTarget::Host`])
+/// and packages it at [`bundle_path`].
 ///
 /// # Errors
 /// A [`Failure`] when the asset's source is not `<package>/<binary>` or the build fails.
@@ -75,6 +77,7 @@ pub fn build(workspace: &Path, out: &Path, asset: &Asset) -> Result<Bundle, Fail
         architecture: asset.architecture.clone(),
         out_dir: out.join("assets"),
         tool_paths: vec![workspace.join(BUNDLE_VENV_BIN)],
+        target: asset.bundle,
     };
     Ok(bundle::build(&request)?)
 }

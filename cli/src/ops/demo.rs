@@ -113,8 +113,15 @@ pub fn run_demo(
     };
     let stage = TargetArgs::stage(DEMO_STAGE);
 
-    report.info("==> 2/5 Processor bundle (cargo-lambda, provided.al2023)");
     let (_, synthesized, _) = synth_target(&context, &stage, DEMO_STAGE)?;
+    report.info(&format!(
+        "==> 2/5 Function bundles ({})",
+        match synthesized.assets.first().map(|a| a.bundle) {
+            Some(argus_cdk::asset::BundleTarget::Host) =>
+                "the CLI's own dev build for this machine; beta and prod use cargo-lambda",
+            _ => "cargo-lambda, provided.al2023",
+        }
+    ));
     bundle_stack(&context.out, &synthesized, report)?;
 
     report.info(&format!(

@@ -91,7 +91,7 @@ pub fn config_copy() -> tempfile::TempDir {
 }
 
 /// Builds the local stage's bundles (processor and api) once per test binary with `argus bundle`
-/// (cargo-lambda, release) and returns the folder holding the zips; callers copy them into their
+/// (`processor.bundle = "host"`: the workspace's dev build for this machine) and returns the folder holding the zips; callers copy them into their
 /// own assembly folder with [`copy_bundles`].
 pub fn bundles() -> &'static Path {
     static BUNDLES: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -105,7 +105,7 @@ pub fn bundles() -> &'static Path {
             .unwrap();
         assert!(
             status.success(),
-            "argus bundle failed: is cargo-lambda installed (`make bundle-tools`)?"
+            "argus bundle --stage local failed (a dev build of argus-runtime's processor and api)"
         );
         out.join("assets")
     })

@@ -159,6 +159,7 @@ pub(crate) fn start_with(edits: &[(&str, &str)]) -> Twin {
 
     let creds = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "tests");
     let sdk = aws_config::SdkConfig::builder()
+        .http_client(argus_toolkit::aws::https_client())
         .endpoint_url(&endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(creds))

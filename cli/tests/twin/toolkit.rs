@@ -22,6 +22,7 @@ fn text(o: &Output) -> String {
 fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
     let creds = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "tests");
     aws_config::SdkConfig::builder()
+        .http_client(argus_toolkit::aws::https_client())
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(creds))

@@ -27,4 +27,38 @@ pub struct Asset {
     /// the version it uploaded or verified), if the template pins versions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version_parameter: Option<String>,
+    /// How the toolkit builds the binary (written to the manifest only when not
+    /// [`BundleTarget::Lambda`]).
+    #[serde(skip_serializing_if = "BundleTarget::is_lambda")]
+    pub bundle: BundleTarget,
+}
+
+/// How the toolkit builds an asset's `bootstrap`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BundleTarget {
+    /// `cargo lambda build --release` with zig for Lambda's `provided.al2023` (glibc ≤ 2.34
+    /// checked): what runs on AWS.
+    #[default]
+    Lambda,
+    /// `cargo build` with the workspace's dev profile and target folder, for this machine: only
+    /// for an emulator that runs the bootstrap as a local process (the local twin's MiniStack).
+    /// It reuses what building the CLI compiled, so the first local deploy needs no release
+    /// build and no zig.
+    Host,
+}
+
+impl BundleTarget {
+    /// Whether this is [`BundleTarget::Lambda`].
+    pub fn is_lambda(&self) -> bool {
+        *self == BundleTarget::Lambda
+    }
+
+    /// `lambda` or `host`, as the stage configuration spells it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            BundleTarget::Lambda => "lambda",
+            BundleTarget::Host => "host",
+        }
+    }
 }

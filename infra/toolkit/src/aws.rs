@@ -10,6 +10,19 @@ use aws_sdk_cloudformation::error::ProvideErrorMetadata;
 
 use super::ToolkitError;
 
+/// The HTTP client of every AWS SDK client the toolkit and the CLI build: hyper 1 with rustls
+/// and the `ring` crypto provider, trusting the system's root certificates (plain `http://`
+/// endpoints such as the local twin's work too). The workspace turns the SDK's default features
+/// off, so an `SdkConfig` built by hand needs this client.
+/// See <https://docs.aws.amazon.com/sdk-for-rust/latest/dg/http.html>.
+pub fn https_client() -> aws_sdk_s3::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 /// Clients for one Region, built once from one configuration load.
 #[derive(Clone, Debug)]
 pub struct AwsContext {
@@ -29,6 +42,7 @@ impl AwsContext {
     /// fails in seconds) and the standard retry mode (3 attempts).
     pub async fn load(default_region: &str) -> Self {
         let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client())
             .region(
                 aws_config::meta::region::RegionProviderChain::default_provider()
                     .or_else(Region::new(default_region.to_owned())),
@@ -56,6 +70,7 @@ impl AwsContext {
             "argus-twin",
         );
         let config = SdkConfig::builder()
+            .http_client(https_client())
             .endpoint_url(endpoint)
             .region(Region::new(region.to_owned()))
             .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(

@@ -1,6 +1,7 @@
-//! Lambda bundles: build a binary with cargo-lambda for `provided.al2023`, then package it as a
-//! deterministic zip that holds only `bootstrap` (mode 0755, fixed timestamp), named by its
-//! SHA-256.
+//! Lambda bundles: build a binary with cargo-lambda for `provided.al2023` (or, for the local
+//! twin, with the workspace's own dev build for this machine: [`BundleTarget::Host`]), then
+//! package it as a deterministic zip that holds only `bootstrap` (mode 0755, fixed timestamp),
+//! named by its SHA-256.
 //!
 //! cargo-lambda's own `--output-format zip` stores the build time, so its zips differ on every
 //! build; this module writes the zip itself with the `zip` crate instead.
@@ -9,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use argus_cdk::asset::BundleTarget;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
@@ -32,6 +34,8 @@ pub struct BundleRequest {
     pub out_dir: PathBuf,
     /// Extra folders put first on `PATH` (the virtualenv holding cargo-lambda and ziglang).
     pub tool_paths: Vec<PathBuf>,
+    /// Lambda (cargo-lambda, release) or this machine (cargo, dev profile).
+    pub target: BundleTarget,
 }
 
 /// A packaged bundle.
@@ -54,12 +58,94 @@ impl Bundle {
     }
 }
 
-/// Builds the binary with `cargo lambda build --release` and packages it.
+/// Builds the binary (`cargo lambda build --release` for [`BundleTarget::Lambda`], `cargo build`
+/// for [`BundleTarget::Host`]) and packages it at `<out_dir>/<binary>-<architecture>.zip`.
 ///
 /// # Errors
-/// [`ToolkitError::Bundle`] when cargo-lambda is missing or the build fails, or the binary needs
-/// a glibc newer than Amazon Linux 2023's; [`ToolkitError::Io`] when the zip cannot be written.
+/// [`ToolkitError::Bundle`] when cargo-lambda is missing or the build fails, or a Lambda binary
+/// needs a glibc newer than Amazon Linux 2023's; [`ToolkitError::Io`] when the zip cannot be
+/// written.
 pub fn build(request: &BundleRequest) -> Result<Bundle, ToolkitError> {
+    let zip_path = request
+        .out_dir
+        .join(format!("{}-{}.zip", request.binary, request.architecture));
+    match request.target {
+        BundleTarget::Lambda => {
+            let binary = build_for_lambda(request)?;
+            package(&binary, &zip_path)
+        }
+        BundleTarget::Host => {
+            let binary = build_for_host(request)?;
+            package_host(&binary, &zip_path)
+        }
+    }
+}
+
+/// `cargo build --workspace --bin B` with the workspace's dev profile and target folder (the
+/// ones the CLI was built with, so the dependencies are already compiled; `B` must be a binary
+/// of the request's package). Returns the
+/// executable cargo reports (`--message-format json`), wherever `CARGO_TARGET_DIR` puts it.
+fn build_for_host(request: &BundleRequest) -> Result<PathBuf, ToolkitError> {
+    let host_arch = match std::env::consts::ARCH {
+        "aarch64" => "arm64",
+        other => other,
+    };
+    if request.architecture != host_arch {
+        return Err(ToolkitError::Bundle(format!(
+            "{}/{}: a `host` bundle is built for this machine ({host_arch}), but the stage asks for {}; set `processor.architecture = \"{host_arch}\"` or `processor.bundle = \"lambda\"`",
+            request.package, request.binary, request.architecture
+        )));
+    }
+    // `--workspace --bin B`: features unified over the whole workspace, as `make argus` builds
+    // the CLI, so the dependencies the CLI compiled are reused as they are (with `--package P`
+    // alone, cargo would resolve other features for hyper, tower, … and compile the AWS SDK again).
+    let output = Command::new("cargo")
+        .args([
+            "build",
+            "--locked",
+            "--message-format",
+            "json-render-diagnostics",
+            "--workspace",
+            "--bin",
+            &request.binary,
+        ])
+        .current_dir(&request.workspace)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| ToolkitError::Bundle(format!("cannot run `cargo build`: {e}")))?;
+    if !output.status.success() {
+        return Err(ToolkitError::Bundle(format!(
+            "`cargo build` for {}/{} (host) failed with {}",
+            request.package, request.binary, output.status
+        )));
+    }
+    host_executable(&output.stdout, &request.binary).ok_or_else(|| {
+        ToolkitError::Bundle(format!(
+            "`cargo build` for {}/{} reported no executable named `{}`",
+            request.package, request.binary, request.binary
+        ))
+    })
+}
+
+/// The path of the binary target `binary` among cargo's JSON messages (one per line, `reason`
+/// `compiler-artifact` with an `executable`), the last one if several.
+fn host_executable(messages: &[u8], binary: &str) -> Option<PathBuf> {
+    String::from_utf8_lossy(messages)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| {
+            m["reason"] == "compiler-artifact"
+                && m["target"]["name"] == binary
+                && m["target"]["kind"]
+                    .as_array()
+                    .is_some_and(|kinds| kinds.iter().any(|k| k == "bin"))
+        })
+        .filter_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .next_back()
+}
+
+/// `cargo lambda build --release` for provided.al2023; returns `target/lambda/<binary>/bootstrap`.
+fn build_for_lambda(request: &BundleRequest) -> Result<PathBuf, ToolkitError> {
     let arch_flag = match request.architecture.as_str() {
         "x86_64" => "--x86-64",
         "arm64" => "--arm64",
@@ -98,11 +184,7 @@ pub fn build(request: &BundleRequest) -> Result<Bundle, ToolkitError> {
             request.package, request.binary, request.architecture
         )));
     }
-    let binary = lambda_dir.join(&request.binary).join("bootstrap");
-    let zip_path = request
-        .out_dir
-        .join(format!("{}-{}.zip", request.binary, request.architecture));
-    package(&binary, &zip_path)
+    Ok(lambda_dir.join(&request.binary).join("bootstrap"))
 }
 
 /// Packages an existing `bootstrap` binary as a deterministic zip at `zip_path`.
@@ -114,7 +196,26 @@ pub fn package(binary: &Path, zip_path: &Path) -> Result<Bundle, ToolkitError> {
     let bytes = std::fs::read(binary).map_err(|e| ToolkitError::io(binary, e))?;
     let glibc = glibc_requirement(&bytes)?;
     check_glibc(binary, glibc)?;
-    let zip = zip_bootstrap(&bytes)?;
+    write_zip(&bytes, zip_path, glibc)
+}
+
+/// Packages a binary built for this machine ([`BundleTarget::Host`]) as a deterministic zip at
+/// `zip_path`: no Amazon Linux 2023 glibc check, since it runs only here.
+///
+/// # Errors
+/// [`ToolkitError::Io`].
+pub fn package_host(binary: &Path, zip_path: &Path) -> Result<Bundle, ToolkitError> {
+    let bytes = std::fs::read(binary).map_err(|e| ToolkitError::io(binary, e))?;
+    let glibc = glibc_requirement(&bytes)?;
+    write_zip(&bytes, zip_path, glibc)
+}
+
+fn write_zip(
+    bytes: &[u8],
+    zip_path: &Path,
+    glibc: Option<(u32, u32)>,
+) -> Result<Bundle, ToolkitError> {
+    let zip = zip_bootstrap(bytes)?;
     if let Some(dir) = zip_path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| ToolkitError::io(dir, e))?;
     }
@@ -200,6 +301,25 @@ mod tests {
     use std::io::Read;
 
     use super::*;
+
+    #[test]
+    fn the_host_executable_is_read_from_cargo_messages() {
+        let messages = concat!(
+            r#"{"reason":"compiler-artifact","target":{"name":"processor","kind":["lib"]},"executable":null}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"api","kind":["bin"]},"executable":"/t/debug/api"}"#,
+            "\n",
+            "not json\n",
+            r#"{"reason":"compiler-artifact","target":{"name":"processor","kind":["bin"]},"executable":"/t/debug/processor"}"#,
+            "\n",
+            r#"{"reason":"build-finished","success":true}"#,
+        );
+        assert_eq!(
+            host_executable(messages.as_bytes(), "processor"),
+            Some(PathBuf::from("/t/debug/processor"))
+        );
+        assert_eq!(host_executable(messages.as_bytes(), "worker"), None);
+    }
 
     #[test]
     fn the_zip_holds_only_an_executable_bootstrap_and_is_deterministic() {

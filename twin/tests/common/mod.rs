@@ -69,6 +69,7 @@ pub async fn start() -> ServerHandle {
 /// standard retry (3 attempts) with a short initial backoff so retried tests stay quick.
 pub fn rekognition(endpoint: &str) -> aws_sdk_rekognition::Client {
     let config = aws_sdk_rekognition::Config::builder()
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "tests"))
