@@ -15,7 +15,7 @@ ARGUS := target/debug/argus
 MODELS_DIR ?= $(or $(ARGUS_MODELS_DIR),.argus/models)
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools guard-tools model-tools tools models labels-table eval build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
+.PHONY: help lint-tools bundle-tools twin-tools guard-tools model-tools tools models labels-table eval build argus synth diagram bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
@@ -72,6 +72,9 @@ build: ## Build the workspace (debug) and the argus CLI
 
 synth: argus ## Write every stack's template, manifest.json and the rule report to cdk.out/
 	$(ARGUS) synth --stage all --out $(OUT)
+
+diagram: argus ## Draw the beta pipeline stack (argus-beta) into docs/argus-beta.svg, which the README embeds
+	$(ARGUS) diagram --stack argus-beta --out docs/argus-beta.svg
 
 argus: ## Build the argus CLI
 	$(CARGO) build --locked -p argus-cli --bin argus
