@@ -297,14 +297,9 @@ pub fn collect_references(value: &Value, found: &mut BTreeSet<String>) {
                     }
                     other => collect_references(other, found),
                 },
-                // [condition name, value if true, value if false]: the name is not a reference.
-                "Fn::If" => {
-                    for branch in argument.as_array().into_iter().flatten().skip(1) {
-                        collect_references(branch, found);
-                    }
-                }
-                // Fn::Join, Fn::Select, Fn::Split, Fn::ImportValue, Fn::Base64, Fn::FindInMap, a
-                // one-key property object: walk the argument.
+                // Fn::Join, Fn::If (its condition name is a plain string, which names nothing),
+                // Fn::Select, Fn::Split, Fn::ImportValue, Fn::Base64, Fn::FindInMap, or a one-key
+                // property object: walk the argument.
                 _ => collect_references(argument, found),
             }
         }
