@@ -11,6 +11,7 @@
 use layout::backends::svg::SVGWriter;
 use layout::core::base::Orientation;
 use layout::core::color::Color;
+use layout::core::geometry::Point;
 use layout::core::style::{LineStyleKind, StyleAttr};
 use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
 use layout::topo::layout::VisualGraph;
@@ -20,6 +21,9 @@ use super::graph::{Graph, service_title};
 /// Font size of every text in the SVG, in pixels (one size keeps layout-rs' style sheet, which it
 /// keeps in a hash map, in one deterministic order).
 const FONT_SIZE: usize = 14;
+
+/// Height added to each node box beyond what layout-rs computes for its two lines, in pixels.
+const NODE_EXTRA_HEIGHT: f64 = 8.;
 
 /// The fill of a service's nodes in the SVG (light tints, readable with black text).
 fn service_fill(service: &str) -> &'static str {
@@ -65,12 +69,14 @@ pub fn svg(graph: &Graph) -> String {
             4,
             FONT_SIZE,
         );
+        // layout-rs sizes a box for its text; a little more height keeps two lines off the border.
         let size = layout::std_shapes::render::get_shape_size(
             Orientation::TopToBottom,
             &shape,
             FONT_SIZE,
             false,
-        );
+        )
+        .add(Point::new(0., NODE_EXTRA_HEIGHT));
         let properties = format!(
             "class=\"node\" data-logical-id=\"{}\" data-type=\"{}\" data-service=\"{}\"",
             xml_escape(&node.logical_id),
