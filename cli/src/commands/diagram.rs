@@ -1,5 +1,6 @@
 //! `argus diagram`.
 
+use std::io::Write;
 use std::path::Path;
 
 use crate::cli::{Failure, TargetArgs};
@@ -21,7 +22,8 @@ pub struct DiagramArgs {
 /// to stdout when `out` is `None`.
 ///
 /// # Errors
-/// As [`diagram::synthesize`]; exit code 1 when the file cannot be written (the message names it).
+/// As [`diagram::synthesize`]; exit code 1 when the file (named in the message) or stdout cannot
+/// be written (a closed pipe on stdout is not an error).
 pub fn run(context: &Context, args: &DiagramArgs, out: Option<&Path>) -> Result<(), Failure> {
     let stack = diagram::synthesize(&context.config_dir, &args.target)?;
     let drawing = diagram::draw(&stack, args.format)?;
@@ -40,8 +42,18 @@ pub fn run(context: &Context, args: &DiagramArgs, out: Option<&Path>) -> Result<
                 })
         }
         None => {
-            print!("{drawing}");
-            Ok(())
+            let mut stdout = std::io::stdout().lock();
+            match stdout
+                .write_all(drawing.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
+                // A reader that stops early (`argus diagram | head`) is not a failure.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(
+                    1,
+                    format!("cannot write the diagram to stdout: {e}"),
+                )),
+                _ => Ok(()),
+            }
         }
     }
 }

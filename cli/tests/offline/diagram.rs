@@ -224,3 +224,20 @@ fn an_unknown_stack_is_a_one_line_error_with_exit_code_2() {
     assert!(err.contains("argus-nosuch"), "{err}");
     assert!(o.stdout.is_empty());
 }
+
+#[test]
+fn a_reader_that_closes_stdout_early_is_not_a_failure() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_argus"))
+        .args(["diagram", "--stack", "argus-beta"])
+        .current_dir(crate::common::root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before argus has synthesized the stack (`argus diagram | head`).
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
