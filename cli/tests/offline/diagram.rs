@@ -179,6 +179,8 @@ fn out_writes_the_file_and_stage_names_the_same_stack() {
         stdout_of(&["diagram", "--stack", "argus-beta", "--format", "dot"])
     );
     assert!(written.starts_with("digraph \"argus-beta\" {"), "{written}");
+    let parsed = layout::gv::DotParser::new(&written).process();
+    assert!(parsed.is_ok(), "not DOT: {:?}", parsed.err());
     assert!(written.contains("subgraph \"cluster_S3\""), "{written}");
     assert!(
         written.contains("\"Input\" -> \"Ingest\" [label=\"s3:ObjectCreated:*\", style=solid"),

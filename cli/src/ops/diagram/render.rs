@@ -291,6 +291,14 @@ mod tests {
     }
 
     #[test]
+    fn dot_output_parses_as_dot() {
+        // layout-rs's own DOT parser (the Graphviz grammar: subgraphs, attribute lists, quoted IDs).
+        let text = dot(&graph(), "app \"quoted\"");
+        let parsed = layout::gv::DotParser::new(&text).process();
+        assert!(parsed.is_ok(), "{:?}\n{text}", parsed.err());
+    }
+
+    #[test]
     fn mermaid_has_a_subgraph_per_service_and_a_dotted_arrow_for_a_grant() {
         let text = mermaid(&graph());
         assert!(text.starts_with("flowchart TB\n"));
