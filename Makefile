@@ -15,7 +15,7 @@ ARGUS := target/debug/argus
 MODELS_DIR ?= $(or $(ARGUS_MODELS_DIR),.argus/models)
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools guard-tools model-tools tools models labels-table eval build argus synth bundle bootstrap deploy-beta deploy-prod demo demo-down \
+.PHONY: help lint-tools bundle-tools twin-tools guard-tools model-tools tools models labels-table eval build argus synth diagram bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
@@ -75,6 +75,9 @@ synth: argus ## Write every stack's template, manifest.json and the rule report 
 
 argus: ## Build the argus CLI (features unified over the workspace, as the local stage's host bundles are built)
 	$(CARGO) build --locked --workspace --bin argus
+
+diagram: argus ## Draw the beta pipeline stack (argus-beta) into docs/argus-beta.svg, which the README embeds
+	$(ARGUS) diagram --stack argus-beta --out docs/argus-beta.svg
 
 bundle: bundle-tools argus ## Build the Lambda bundles for STAGE (default beta) into cdk.out/assets/
 	$(ARGUS) bundle --stage $(or $(STAGE),beta)

@@ -15,6 +15,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::commands;
 use argus_stacks::app::{AppError, Selection};
 
+/// The cloud assembly folder when `--out` is not given.
+pub const DEFAULT_ASSEMBLY_DIR: &str = "cdk.out";
+
 /// Argus: infrastructure as code for an image-analysis pipeline on AWS.
 ///
 /// Stages are configured in `stacks/config/<stage>.toml` (beta, prod, local) and named with
@@ -34,9 +37,10 @@ pub struct Cli {
         value_name = "DIR"
     )]
     pub config_dir: PathBuf,
-    /// The cloud assembly folder (templates, manifest, bundles).
-    #[arg(long, global = true, default_value = "cdk.out", value_name = "DIR")]
-    pub out: PathBuf,
+    /// Where the output goes: the cloud assembly folder (templates, manifest, bundles; default
+    /// cdk.out); for `argus diagram`, the file to write (default: stdout).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub out: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -83,6 +87,10 @@ pub enum Command {
     /// (LookupEvents), or the audit trail's log files with --from-bucket. Newest first, as a
     /// table (TIME, EVENT, CALLER, IMAGE, RESULT) or a JSON array with --json.
     Audit(commands::audit::AuditArgs),
+    /// Draw a stack's architecture from its synthesized template: one node per resource
+    /// (logical ID and type) grouped by service; references, event source mappings and bucket
+    /// notifications solid, IAM grants dashed. SVG (default), DOT or Mermaid, to stdout or --out.
+    Diagram(commands::diagram::DiagramArgs),
 }
 
 /// `argus synth` options.
@@ -318,7 +326,10 @@ impl From<ToolkitError> for Failure {
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let context = crate::ops::Context {
         config_dir: cli.config_dir,
-        out: cli.out,
+        out: cli
+            .out
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_ASSEMBLY_DIR)),
         aws: None,
     };
     match cli.command {
@@ -332,5 +343,6 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Demo(args) => commands::demo::run(&context, &args),
         Command::Analyze(args) => commands::analyze::run(&context, &args),
         Command::Audit(args) => crate::ops::block_on(commands::audit::run(&context, &args)),
+        Command::Diagram(args) => commands::diagram::run(&context, &args, cli.out.as_deref()),
     }
 }

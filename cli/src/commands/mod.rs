@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod demo;
 pub mod deploy;
 pub mod destroy;
+pub mod diagram;
 pub mod diff;
 pub mod local;
 pub mod synth;

@@ -1,5 +1,5 @@
 //! `argus` tests that need no deployed stack: the CLI's errors and exit codes, and `argus audit`
-//! (recorded CloudTrail data, and one run against a bare MiniStack). One test binary (one link).
+//! (recorded CloudTrail data, and one run against a bare MiniStack), and `argus diagram`. One test binary (one link).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,3 +8,4 @@ mod common;
 
 mod audit;
 mod cli;
+mod diagram;
