@@ -385,12 +385,31 @@ impl Mtcnn {
     /// Errors: [`VisionError::Inference`].
     pub fn detect(&self, img: &RgbImage) -> Result<Vec<FixtureFace>, VisionError> {
         Ok(self
+            .detect_with_landmarks(img)?
+            .into_iter()
+            .map(|(face, _)| face)
+            .collect())
+    }
+
+    /// As [`Mtcnn::detect`], each face with its five landmarks in pixels (eyeLeft, eyeRight,
+    /// nose, mouthLeft, mouthRight), for aligning it.
+    ///
+    /// Errors: [`VisionError::Inference`].
+    pub fn detect_with_landmarks(
+        &self,
+        img: &RgbImage,
+    ) -> Result<Vec<(FixtureFace, [(f32, f32); 5])>, VisionError> {
+        Ok(self
             .detect_raw(img)?
             .iter()
-            .filter_map(|f| face_detail(img, f))
-            .map(|detail| FixtureFace {
-                identity: None,
-                detail,
+            .filter_map(|f| {
+                let detail = face_detail(img, f)?;
+                let face = FixtureFace {
+                    identity: None,
+                    detail,
+                    embedding: None,
+                };
+                Some((face, f.landmarks))
             })
             .collect())
     }
