@@ -10,7 +10,7 @@
 //! - CompareFaces: same/different accuracy and the embedding distances. Same person: a
 //!   portrait (each face of the photos below, cropped with its surroundings) against copies of
 //!   it mirrored, scaled to 50 % and 150 %, rotated by 10° and −15°, brightened and darkened
-//!   (largest face of each). Different people: every pair of faces inside one photo, and the
+//!   (the face nearest the centre of each). Different people: every pair of faces inside one photo, and the
 //!   astronaut against every other face. The photos: `samples/astronaut.png` and the six group
 //!   photos of the npm package `@vladmandic/face-api` 1.7.15 (`demo/sample1..6.jpg`, MIT,
 //!   unpacked by `make models` into `<models>/eval/faces/` and pinned in the manifest). Faces of
@@ -170,17 +170,17 @@ fn main() -> anyhow::Result<()> {
     compare_faces(&models, &samples)
 }
 
-/// The largest face with an embedding.
-fn largest(faces: &[FixtureFace]) -> Option<&FixtureFace> {
+/// The face with an embedding nearest the image's centre (a portrait is centred on its face,
+/// and every copy keeps the centre; a neighbour's face may be larger).
+fn central(faces: &[FixtureFace]) -> Option<&FixtureFace> {
+    let off_centre = |f: &FixtureFace| {
+        let b = f.detail.bounding_box;
+        (b.left + b.width / 2.0 - 0.5).powi(2) + (b.top + b.height / 2.0 - 0.5).powi(2)
+    };
     faces
         .iter()
         .filter(|f| f.embedding.is_some())
-        .max_by(|a, b| {
-            a.detail
-                .bounding_box
-                .area()
-                .total_cmp(&b.detail.bounding_box.area())
-        })
+        .min_by(|a, b| off_centre(a).total_cmp(&off_centre(b)))
 }
 
 /// `img` rotated by `degrees` about its centre (same size, black corners).
@@ -188,7 +188,12 @@ fn rotated(img: &RgbImage, degrees: f32) -> RgbImage {
     let (w, h) = img.dimensions();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
     let (b, a) = degrees.to_radians().sin_cos();
-    embedding::warp(img, [a, b, cx - a * cx + b * cy, cy - b * cx - a * cy], w, h)
+    embedding::warp(
+        img,
+        [a, b, cx - a * cx + b * cy, cy - b * cx - a * cy],
+        w,
+        h,
+    )
 }
 
 /// The same-person copies of a portrait.
@@ -251,7 +256,10 @@ fn summary(name: &str, d: &mut [f32]) -> String {
 }
 
 fn compare_faces(models: &Models, samples: &Path) -> anyhow::Result<()> {
-    let mut photos = vec![("astronaut.png".to_owned(), load(&samples.join("astronaut.png"))?)];
+    let mut photos = vec![(
+        "astronaut.png".to_owned(),
+        load(&samples.join("astronaut.png"))?,
+    )];
     for i in 1..=6 {
         let file = format!("eval/faces/face-api-sample{i}.jpg");
         // Pinned in the manifest like the models (make models unpacks it).
@@ -267,7 +275,8 @@ fn compare_faces(models: &Models, samples: &Path) -> anyhow::Result<()> {
     let mut lost = 0usize;
     for (file, img) in &photos {
         let faces = models.faces_with_embeddings(img)?;
-        let embeddings: Vec<&Vec<f32>> = faces.iter().filter_map(|f| f.embedding.as_ref()).collect();
+        let embeddings: Vec<&Vec<f32>> =
+            faces.iter().filter_map(|f| f.embedding.as_ref()).collect();
         println!("compare {file:<36} {} face(s)", embeddings.len());
         for (i, a) in embeddings.iter().enumerate() {
             for b in &embeddings[i + 1..] {
@@ -282,17 +291,20 @@ fn compare_faces(models: &Models, samples: &Path) -> anyhow::Result<()> {
         for face in faces.iter().filter(|f| f.embedding.is_some()) {
             let portrait = portrait(img, face);
             let seen = models.faces_with_embeddings(&portrait)?;
-            let Some(source) = largest(&seen).and_then(|f| f.embedding.clone()) else {
+            let Some(source) = central(&seen).and_then(|f| f.embedding.clone()) else {
                 lost += 1;
                 continue;
             };
             for (name, copy) in portrait_variants(&portrait) {
                 let seen = models.faces_with_embeddings(&copy)?;
-                match largest(&seen).and_then(|f| f.embedding.as_ref()) {
+                match central(&seen).and_then(|f| f.embedding.as_ref()) {
                     Some(e) => {
                         let d = distance(&source, e);
                         if similarity(d) < 90.0 {
-                            println!("compare {file} {name}: same person at distance {d:.3} (similarity {:.1})", similarity(d));
+                            println!(
+                                "compare {file} {name}: same person at distance {d:.3} (similarity {:.1})",
+                                similarity(d)
+                            );
                         }
                         same.push(d);
                     }

@@ -7,7 +7,6 @@
 use crate::error::ApiError;
 use crate::fixtures::{Fixture, FixtureFace};
 use crate::inspect::{ImageFacts, MAX_DOMINANT_COLORS};
-use crate::vision::embedding;
 use crate::model::{
     BoundingBox, CompareFacesMatch, CompareFacesRequest, CompareFacesResponse, ComparedFace,
     ComparedSourceImageFace, DetectFacesRequest, DetectFacesResponse, DetectLabelsImageProperties,
@@ -15,6 +14,7 @@ use crate::model::{
     DetectModerationLabelsResponse, DetectTextRequest, DetectTextResponse, FaceDetail,
     GeneralLabelsSettings, Geometry, Label, TextDetection, TextType,
 };
+use crate::vision::embedding;
 
 /// `LabelModelVersion` in DetectLabels answers.
 pub const LABEL_MODEL_VERSION: &str = "3.0";

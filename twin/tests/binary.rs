@@ -188,7 +188,10 @@ fn start_with_a_corrupt(file: &str) -> (std::process::ExitStatus, String) {
         .arg(dir.path())
         .output()
         .unwrap();
-    (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]

@@ -286,7 +286,10 @@ async fn a_mirrored_smaller_darker_copy_of_a_portrait_is_the_same_person() {
     assert_eq!(matches.len(), 1, "{out:#?}");
     let similarity = matches[0].similarity().unwrap();
     assert!(similarity >= 90.0, "same person at {similarity}");
-    assert!(similarity < 99.99, "a copy is not the same face of the same image");
+    assert!(
+        similarity < 99.99,
+        "a copy is not the same face of the same image"
+    );
     assert!(out.unmatched_faces().is_empty());
     server.shutdown().await.unwrap();
 }
@@ -330,8 +333,8 @@ async fn different_people_are_below_50_and_one_of_a_group_matches_only_herself()
     let (fw, fh) = (first.width().unwrap() * gw, first.height().unwrap() * gh);
     let x = ((first.left().unwrap() * gw) - fw / 2.0).max(0.0) as u32;
     let y = ((first.top().unwrap() * gh) - fh / 2.0).max(0.0) as u32;
-    let crop = image::imageops::crop_imm(&group, x, y, (fw * 2.0) as u32, (fh * 2.0) as u32)
-        .to_image();
+    let crop =
+        image::imageops::crop_imm(&group, x, y, (fw * 2.0) as u32, (fh * 2.0) as u32).to_image();
     let out = client
         .compare_faces()
         .source_image(bytes_image(png_bytes(&crop)))
@@ -347,8 +350,18 @@ async fn different_people_are_below_50_and_one_of_a_group_matches_only_herself()
         .collect();
     similarities.sort_by(|a, b| b.total_cmp(a));
     assert!(similarities[0] >= 90.0, "{similarities:?}");
-    assert!(similarities[1..].iter().all(|&s| s < 50.0), "{similarities:?}");
-    let best = out.face_matches()[0].face().unwrap().bounding_box().unwrap();
-    assert!((best.left().unwrap() - first.left().unwrap()).abs() < 0.01, "{best:?} vs {first:?}");
+    assert!(
+        similarities[1..].iter().all(|&s| s < 50.0),
+        "{similarities:?}"
+    );
+    let best = out.face_matches()[0]
+        .face()
+        .unwrap()
+        .bounding_box()
+        .unwrap();
+    assert!(
+        (best.left().unwrap() - first.left().unwrap()).abs() < 0.01,
+        "{best:?} vs {first:?}"
+    );
     server.shutdown().await.unwrap();
 }
