@@ -36,6 +36,9 @@ const MIN_FACE_PX: f32 = 20.0;
 /// Faces kept at most (the API's own limit is 100).
 const MAX_FACES: usize = 100;
 
+/// The five landmarks in pixels: eyeLeft, eyeRight, nose, mouthLeft, mouthRight as `(x, y)`.
+pub type Landmarks5 = [(f32, f32); 5];
+
 /// A candidate box in pixels: corners, score and the regression offsets of its stage.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -398,7 +401,7 @@ impl Mtcnn {
     pub fn detect_with_landmarks(
         &self,
         img: &RgbImage,
-    ) -> Result<Vec<(FixtureFace, [(f32, f32); 5])>, VisionError> {
+    ) -> Result<Vec<(FixtureFace, Landmarks5)>, VisionError> {
         Ok(self
             .detect_raw(img)?
             .iter()
