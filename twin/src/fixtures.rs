@@ -93,6 +93,10 @@ pub struct FixtureFace {
     pub identity: Option<String>,
     /// The Rekognition FaceDetail with every attribute (DetectFaces trims it to the request).
     pub detail: FaceDetail,
+    /// The face embedding (128 numbers, [`crate::vision::embedding`]) when a model answered
+    /// CompareFaces; never read from or written to fixture files.
+    #[serde(skip)]
+    pub embedding: Option<Vec<f32>>,
 }
 
 /// Why fixtures could not be loaded.

@@ -14,6 +14,7 @@ use crate::model::{
     DetectModerationLabelsResponse, DetectTextRequest, DetectTextResponse, FaceDetail,
     GeneralLabelsSettings, Geometry, Label, TextDetection, TextType,
 };
+use crate::vision::embedding;
 
 /// `LabelModelVersion` in DetectLabels answers.
 pub const LABEL_MODEL_VERSION: &str = "3.0";
@@ -485,9 +486,12 @@ pub fn similarity_threshold(req: &CompareFacesRequest) -> Result<f32, ApiError> 
 }
 
 /// The CompareFaces answer. The source face is the largest face of the source fixture. A
-/// target face matches when it is the same face of the same image ([`SAME_FACE_SIMILARITY`])
-/// or has the same fixture `identity` ([`SAME_IDENTITY_SIMILARITY`]) and the similarity is at
-/// or above the threshold; the other target faces are `UnmatchedFaces`.
+/// target face's similarity is [`SAME_FACE_SIMILARITY`] when it is the same face of the same
+/// image; else, when both faces have an embedding (model answers),
+/// [`crate::vision::embedding::similarity`] of their embeddings' distance; else
+/// [`SAME_IDENTITY_SIMILARITY`] when both have the same fixture `identity`; else 0. It matches
+/// when its similarity is above 0 and at or above the threshold; the other target faces are
+/// `UnmatchedFaces`.
 ///
 /// Errors: `InvalidParameterException` when the source image has no face (as the service).
 /// <https://docs.aws.amazon.com/rekognition/latest/APIReference/API_CompareFaces.html>
@@ -508,6 +512,8 @@ pub fn compare_faces(
     for target_face in faces_largest_first(target.1) {
         let similarity = if same_image && target_face.detail == source_face.detail {
             SAME_FACE_SIMILARITY
+        } else if let (Some(a), Some(b)) = (&source_face.embedding, &target_face.embedding) {
+            embedding::similarity(embedding::distance(a, b))
         } else if source_face.identity.is_some() && target_face.identity == source_face.identity {
             SAME_IDENTITY_SIMILARITY
         } else {

@@ -165,13 +165,11 @@ fn a_missing_model_file_is_a_clear_error_naming_it_and_make_models() {
     );
 }
 
-#[test]
-fn a_corrupt_model_file_is_a_clear_error_naming_it_and_make_models() {
+/// Starts the binary on a copy of the models folder (symlinks) where `file` holds garbage;
+/// returns its exit status and standard error.
+fn start_with_a_corrupt(file: &str) -> (std::process::ExitStatus, String) {
     let models = argus_twin::vision::models_dir();
     let dir = tempfile::tempdir().unwrap();
-    for sub in ["onnxruntime", "faces", "ocr", "labels", "moderation"] {
-        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-    }
     for line in argus_twin::vision::MANIFEST.lines() {
         let Some((_, name)) = line.split_once("  ") else {
             continue;
@@ -179,19 +177,41 @@ fn a_corrupt_model_file_is_a_clear_error_naming_it_and_make_models() {
         if line.starts_with('#') {
             continue;
         }
-        std::os::unix::fs::symlink(models.join(name), dir.path().join(name)).unwrap();
+        let link = dir.path().join(name);
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(models.join(name), link).unwrap();
     }
-    std::fs::remove_file(dir.path().join("faces/pnet.onnx")).unwrap();
-    std::fs::write(dir.path().join("faces/pnet.onnx"), b"not a model").unwrap();
+    std::fs::remove_file(dir.path().join(file)).unwrap();
+    std::fs::write(dir.path().join(file), b"not a model").unwrap();
     let out = command()
         .args(["--port", "0", "--models"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_corrupt_model_file_is_a_clear_error_naming_it_and_make_models() {
+    let (status, err) = start_with_a_corrupt("faces/pnet.onnx");
+    assert!(!status.success());
     assert!(
         err.contains("faces/pnet.onnx") && err.contains("corrupt") && err.contains("make models"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_corrupt_face_embedding_is_a_clear_start_up_error_naming_it_and_make_models() {
+    let (status, err) = start_with_a_corrupt("faces/face-embedding.onnx");
+    assert!(!status.success());
+    assert!(
+        err.contains("faces/face-embedding.onnx")
+            && err.contains("corrupt")
+            && err.contains("make models"),
         "{err}"
     );
 }

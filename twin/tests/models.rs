@@ -1,4 +1,5 @@
-//! Answers from the real models (no fixtures): MTCNN faces, PP-OCR text. Needs `make models`.
+//! Answers from the real models (no fixtures): MTCNN faces, the dlib face embedding (CompareFaces),
+//! PP-OCR text. Needs `make models`.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -241,5 +242,126 @@ async fn everyday_photos_are_not_explicit() {
         );
         assert_eq!(out.moderation_model_version(), Some("7.0"));
     }
+    server.shutdown().await.unwrap();
+}
+
+/// `img` encoded as a PNG.
+fn png_bytes(img: &image::RgbImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// A group photo of four different people from `make models` (face-api's demo sample4, MIT).
+fn group_photo() -> Vec<u8> {
+    let dir = argus_twin::vision::models_dir();
+    argus_twin::vision::read_verified(&dir, "eval/faces/face-api-sample4.jpg").unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mirrored_smaller_darker_copy_of_a_portrait_is_the_same_person() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    let original = image::load_from_memory(&sample("astronaut.png"))
+        .unwrap()
+        .to_rgb8();
+    let (w, h) = original.dimensions();
+    let mut copy = image::imageops::flip_horizontal(&image::imageops::resize(
+        &original,
+        w * 3 / 4,
+        h * 3 / 4,
+        image::imageops::FilterType::Triangle,
+    ));
+    for p in copy.pixels_mut() {
+        p.0 = p.0.map(|v| (f32::from(v) * 0.7) as u8);
+    }
+    let out = client
+        .compare_faces()
+        .source_image(sample_image("astronaut.png"))
+        .target_image(bytes_image(png_bytes(&copy)))
+        .send()
+        .await
+        .unwrap();
+    let matches = out.face_matches();
+    assert_eq!(matches.len(), 1, "{out:#?}");
+    let similarity = matches[0].similarity().unwrap();
+    assert!(similarity >= 90.0, "same person at {similarity}");
+    assert!(
+        similarity < 99.99,
+        "a copy is not the same face of the same image"
+    );
+    assert!(out.unmatched_faces().is_empty());
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn different_people_are_below_50_and_one_of_a_group_matches_only_herself() {
+    let server = start_models_only().await;
+    let client = rekognition(&server.endpoint_url());
+    // The astronaut against four other people: every similarity under 50 (threshold 0 puts
+    // every target face in FaceMatches with its similarity).
+    let out = client
+        .compare_faces()
+        .source_image(sample_image("astronaut.png"))
+        .target_image(bytes_image(group_photo()))
+        .similarity_threshold(0.0)
+        .send()
+        .await
+        .unwrap();
+    let similarities: Vec<f32> = out
+        .face_matches()
+        .iter()
+        .map(|m| m.similarity().unwrap())
+        .collect();
+    assert!(similarities.len() >= 4, "{out:#?}");
+    assert!(similarities.iter().all(|&s| s < 50.0), "{similarities:?}");
+    // With the default threshold (80) none of them matches.
+    let out = client
+        .compare_faces()
+        .source_image(sample_image("astronaut.png"))
+        .target_image(bytes_image(group_photo()))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.face_matches().is_empty(), "{out:#?}");
+    assert_eq!(out.unmatched_faces().len(), similarities.len());
+
+    // One person cropped out of the group (a different image) matches herself only.
+    let group = image::load_from_memory(&group_photo()).unwrap().to_rgb8();
+    let first = out.unmatched_faces()[0].bounding_box().unwrap();
+    let (gw, gh) = (group.width() as f32, group.height() as f32);
+    let (fw, fh) = (first.width().unwrap() * gw, first.height().unwrap() * gh);
+    let x = ((first.left().unwrap() * gw) - fw / 2.0).max(0.0) as u32;
+    let y = ((first.top().unwrap() * gh) - fh / 2.0).max(0.0) as u32;
+    let crop =
+        image::imageops::crop_imm(&group, x, y, (fw * 2.0) as u32, (fh * 2.0) as u32).to_image();
+    let out = client
+        .compare_faces()
+        .source_image(bytes_image(png_bytes(&crop)))
+        .target_image(bytes_image(group_photo()))
+        .similarity_threshold(0.0)
+        .send()
+        .await
+        .unwrap();
+    let mut similarities: Vec<f32> = out
+        .face_matches()
+        .iter()
+        .map(|m| m.similarity().unwrap())
+        .collect();
+    similarities.sort_by(|a, b| b.total_cmp(a));
+    assert!(similarities[0] >= 90.0, "{similarities:?}");
+    assert!(
+        similarities[1..].iter().all(|&s| s < 50.0),
+        "{similarities:?}"
+    );
+    let best = out.face_matches()[0]
+        .face()
+        .unwrap()
+        .bounding_box()
+        .unwrap();
+    assert!(
+        (best.left().unwrap() - first.left().unwrap()).abs() < 0.01,
+        "{best:?} vs {first:?}"
+    );
     server.shutdown().await.unwrap();
 }

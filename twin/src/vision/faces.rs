@@ -36,6 +36,9 @@ const MIN_FACE_PX: f32 = 20.0;
 /// Faces kept at most (the API's own limit is 100).
 const MAX_FACES: usize = 100;
 
+/// The five landmarks in pixels: eyeLeft, eyeRight, nose, mouthLeft, mouthRight as `(x, y)`.
+pub type Landmarks5 = [(f32, f32); 5];
+
 /// A candidate box in pixels: corners, score and the regression offsets of its stage.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -385,12 +388,31 @@ impl Mtcnn {
     /// Errors: [`VisionError::Inference`].
     pub fn detect(&self, img: &RgbImage) -> Result<Vec<FixtureFace>, VisionError> {
         Ok(self
+            .detect_with_landmarks(img)?
+            .into_iter()
+            .map(|(face, _)| face)
+            .collect())
+    }
+
+    /// As [`Mtcnn::detect`], each face with its five landmarks in pixels (eyeLeft, eyeRight,
+    /// nose, mouthLeft, mouthRight), for aligning it.
+    ///
+    /// Errors: [`VisionError::Inference`].
+    pub fn detect_with_landmarks(
+        &self,
+        img: &RgbImage,
+    ) -> Result<Vec<(FixtureFace, Landmarks5)>, VisionError> {
+        Ok(self
             .detect_raw(img)?
             .iter()
-            .filter_map(|f| face_detail(img, f))
-            .map(|detail| FixtureFace {
-                identity: None,
-                detail,
+            .filter_map(|f| {
+                let detail = face_detail(img, f)?;
+                let face = FixtureFace {
+                    identity: None,
+                    detail,
+                    embedding: None,
+                };
+                Some((face, f.landmarks))
             })
             .collect())
     }

@@ -12,6 +12,7 @@
 //! filters), so the service's filtering in [`crate::ops`] applies the same way to model
 //! answers and to fixture overrides. Models and licences: `twin/MODELS.md`.
 
+pub mod embedding;
 pub mod faces;
 pub mod labels;
 pub mod moderation;
@@ -28,7 +29,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 use sha2::{Digest, Sha256};
 
-use crate::fixtures::Fixture;
+use crate::fixtures::{Fixture, FixtureFace};
 
 /// The manifest compiled into argus-twin: `<sha256>  <file>` lines, files relative to the
 /// models folder.
@@ -265,8 +266,10 @@ impl Model {
 /// Which answers to compute for an image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
-    /// DetectFaces and CompareFaces: faces with landmarks, pose and quality.
+    /// DetectFaces: faces with landmarks, pose and quality.
     Faces,
+    /// CompareFaces: the faces of [`Task::Faces`], each with its embedding.
+    CompareFaces,
     /// DetectText: lines and words.
     Text,
     /// DetectLabels: the classifier's labels, plus `Person`/`Face` from the face detector.
@@ -279,6 +282,7 @@ pub enum Task {
 #[derive(Debug)]
 pub struct Models {
     faces: faces::Mtcnn,
+    embedding: embedding::FaceEmbedding,
     ocr: ocr::PpOcr,
     labels: labels::Classifier,
     moderation: moderation::OpenNsfw,
@@ -298,17 +302,20 @@ impl Models {
         let started = Instant::now();
         let env = environment(dir)?;
         let faces = faces::Mtcnn::load(&env, dir)?;
+        let embedding = embedding::FaceEmbedding::load(&env, dir)?;
         let ocr = ocr::PpOcr::load(&env, dir)?;
         let labels = labels::Classifier::load(&env, dir)?;
         let moderation = moderation::OpenNsfw::load(&env, dir)?;
         Ok(Models {
             faces,
+            embedding,
             ocr,
             labels,
             moderation,
             dir: dir.to_owned(),
             loaded: vec![
                 faces::MODEL_NAME,
+                embedding::MODEL_NAME,
                 ocr::MODEL_NAME,
                 labels::MODEL_NAME,
                 moderation::MODEL_NAME,
@@ -333,6 +340,30 @@ impl Models {
         Ok(models)
     }
 
+    /// The faces of `image` (as [`Task::Faces`]), each aligned on its landmarks and embedded
+    /// (faces whose landmarks coincide keep no embedding).
+    ///
+    /// Errors: [`VisionError::Inference`].
+    pub fn faces_with_embeddings(&self, image: &RgbImage) -> Result<Vec<FixtureFace>, VisionError> {
+        let found = self.faces.detect_with_landmarks(image)?;
+        let chips: Vec<Option<RgbImage>> = found
+            .iter()
+            .map(|(_, marks)| embedding::align(image, marks))
+            .collect();
+        let aligned: Vec<RgbImage> = chips.iter().flatten().cloned().collect();
+        let mut embeddings = self.embedding.embed(&aligned)?.into_iter();
+        Ok(found
+            .into_iter()
+            .zip(chips)
+            .map(|((mut face, _), chip)| {
+                if chip.is_some() {
+                    face.embedding = embeddings.next();
+                }
+                face
+            })
+            .collect())
+    }
+
     /// What the models see in `image` for `task`, as an unfiltered answer: faces sorted by
     /// the detector's confidence, text lines top to bottom.
     ///
@@ -345,6 +376,7 @@ impl Models {
         };
         match task {
             Task::Faces => seen.faces = self.faces.detect(image)?,
+            Task::CompareFaces => seen.faces = self.faces_with_embeddings(image)?,
             Task::Text => seen.text_lines = self.ocr.read(image)?,
             Task::Labels => {
                 let faces = self.faces.detect(image)?;
