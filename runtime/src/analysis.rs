@@ -23,8 +23,8 @@ use crate::inspect::Inspection;
 use crate::policy;
 use crate::processor::timed;
 use crate::record::{
-    self, AlertRecord, AlertState, Face, Faces, ImageRecord, Label, ModelVersions,
-    ModerationLabel, Status,
+    self, AlertRecord, AlertState, Face, Faces, ImageRecord, Label, ModelVersions, ModerationLabel,
+    Status,
 };
 use crate::services::{
     Clock, Detected, FaceComparison, Rekognition, RekognitionError, S3Object, TextLine,
@@ -188,7 +188,8 @@ pub fn apply(
     );
     record.labels = analysis.labels;
     record.moderation_labels = analysis.moderation;
-    record.model_versions = (!analysis.model_versions.is_empty()).then_some(analysis.model_versions);
+    record.model_versions =
+        (!analysis.model_versions.is_empty()).then_some(analysis.model_versions);
     record.reason = analysis.comparison_error;
     if let (Some(comparison), Some(reference)) = (analysis.comparison, &settings.face_reference) {
         record.face_similarity = comparison.best_similarity;

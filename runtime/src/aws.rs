@@ -31,10 +31,10 @@ use crate::api::{
 use crate::processor::Deps;
 use crate::record::{BoundingBox, Face, ImageRecord, Label, ModerationLabel, Status};
 use crate::services::{
-    AlertTopic, CLAIMED, Claim, ClaimOutcome, DecisionEvent, Detected, DecisionLog, DecisionLogOutcome,
-    FaceComparison, ItemState, ItemStatus, ObjectStore, PublishError, PutOutcome, Rekognition,
-    RekognitionError, ResultsTable, S3Object, StoreError, StoredObject, SystemClock, TableError,
-    TextLine,
+    AlertTopic, CLAIMED, Claim, ClaimOutcome, DecisionEvent, DecisionLog, DecisionLogOutcome,
+    Detected, FaceComparison, ItemState, ItemStatus, ObjectStore, PublishError, PutOutcome,
+    Rekognition, RekognitionError, ResultsTable, S3Object, StoreError, StoredObject, SystemClock,
+    TableError, TextLine,
 };
 use crate::settings::Settings;
 

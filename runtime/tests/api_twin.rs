@@ -32,7 +32,7 @@ use argus_runtime::notification::ObjectRef;
 use argus_runtime::processor::{self, Deps, Invocation, Outcome};
 use argus_runtime::record::{self, Face, Label, ModerationLabel, Status};
 use argus_runtime::services::{
-    AlertTopic, Clock, DecisionEvent, Detected, DecisionLog, DecisionLogOutcome, FaceComparison,
+    AlertTopic, Clock, DecisionEvent, DecisionLog, DecisionLogOutcome, Detected, FaceComparison,
     PublishError, Rekognition, RekognitionError, S3Object, TableError, TextLine,
 };
 use argus_runtime::settings::{Feature, Settings};
@@ -65,10 +65,7 @@ impl Rekognition for CannedRekognition {
         }]
         .into())
     }
-    async fn detect_text(
-            &self,
-            _: &S3Object,
-        ) -> Result<Detected<Vec<TextLine>>, RekognitionError> {
+    async fn detect_text(&self, _: &S3Object) -> Result<Detected<Vec<TextLine>>, RekognitionError> {
         Ok(vec![TextLine {
             text: "LAUNCH".into(),
             confidence: 99.5,

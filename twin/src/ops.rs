@@ -616,7 +616,12 @@ mod tests {
             ..Fixture::default()
         };
         let req = DetectLabelsRequest::default();
-        let answer = detect_labels(&labels_params(&req).unwrap(), Some(&fixture), &facts(), FIXTURE_MODEL_VERSION);
+        let answer = detect_labels(
+            &labels_params(&req).unwrap(),
+            Some(&fixture),
+            &facts(),
+            FIXTURE_MODEL_VERSION,
+        );
         let names: Vec<_> = answer.labels.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["High", "Mid"]);
 
@@ -625,7 +630,12 @@ mod tests {
             min_confidence: Some(0.0),
             ..DetectLabelsRequest::default()
         };
-        let answer = detect_labels(&labels_params(&req).unwrap(), Some(&fixture), &facts(), FIXTURE_MODEL_VERSION);
+        let answer = detect_labels(
+            &labels_params(&req).unwrap(),
+            Some(&fixture),
+            &facts(),
+            FIXTURE_MODEL_VERSION,
+        );
         assert_eq!(answer.labels.len(), 1);
         assert_eq!(answer.labels[0].name, "High");
 
@@ -634,7 +644,12 @@ mod tests {
             "Settings": {"GeneralLabels": {"LabelCategoryExclusionFilters": ["B"]}}
         }))
         .unwrap();
-        let answer = detect_labels(&labels_params(&req).unwrap(), Some(&fixture), &facts(), FIXTURE_MODEL_VERSION);
+        let answer = detect_labels(
+            &labels_params(&req).unwrap(),
+            Some(&fixture),
+            &facts(),
+            FIXTURE_MODEL_VERSION,
+        );
         let names: Vec<_> = answer.labels.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["Mid", "Low"]);
     }
@@ -689,7 +704,11 @@ mod tests {
             ]
         }))
         .unwrap();
-        let all = detect_text(&TextParams::default(), Some(&fixture), FIXTURE_MODEL_VERSION);
+        let all = detect_text(
+            &TextParams::default(),
+            Some(&fixture),
+            FIXTURE_MODEL_VERSION,
+        );
         let kinds: Vec<_> = all
             .text_detections
             .iter()

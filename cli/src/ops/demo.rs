@@ -423,7 +423,9 @@ fn shorten(text: &str, max: usize) -> String {
 pub fn answered_by(record: &Value) -> String {
     let mut names: Vec<&str> = Vec::new();
     for analysis in ["labels", "text", "moderation"] {
-        let version = record["modelVersions"][analysis].as_str().unwrap_or_default();
+        let version = record["modelVersions"][analysis]
+            .as_str()
+            .unwrap_or_default();
         for name in version.split('+').map(str::trim) {
             if !name.is_empty() && !names.contains(&name) {
                 names.push(name);
@@ -559,8 +561,7 @@ mod tests {
 
     #[test]
     fn answered_by_names_each_model_once_or_the_fixture() {
-        let from_fixture =
-            json!({"modelVersions": {"labels": "fixture", "text": "fixture", "moderation": "fixture"}});
+        let from_fixture = json!({"modelVersions": {"labels": "fixture", "text": "fixture", "moderation": "fixture"}});
         assert_eq!(answered_by(&from_fixture), "fixture");
         let labels_only = json!({"modelVersions": {"labels": "efficientnet-lite0+mtcnn"}});
         assert_eq!(answered_by(&labels_only), "efficientnet-lite0, mtcnn");

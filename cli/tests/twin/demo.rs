@@ -103,6 +103,7 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         .lines()
         .take_while(|l| !l.trim().is_empty())
         .collect();
+    eprintln!("{}", table.join("\n"));
     let fixtures = fixtures();
     let samples = std::fs::read_dir(crate::common::root().join("samples"))
         .unwrap()
@@ -184,7 +185,10 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         );
     }
     let cannon = table.iter().find(|l| l.starts_with("cannon.jpg")).unwrap();
-    assert!(cannon.contains("YES: ") && cannon.contains("Gun"), "{cannon}");
+    assert!(
+        cannon.contains("YES: ") && cannon.contains("Gun"),
+        "{cannon}"
+    );
     let dog = table
         .iter()
         .find(|l| l.starts_with("bull-mastiff.jpg"))
