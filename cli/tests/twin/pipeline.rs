@@ -564,9 +564,10 @@ fn a_real_photo_of_a_gun_raises_the_alert_from_the_models_and_a_dog_photo_does_n
     );
     twin.upload(gun_key, gun_photo);
     twin.upload(dog_key, dog_photo);
-    let gun = twin.wait_record(gun_key, Duration::from_secs(120));
-    let dog = twin.wait_record(dog_key, Duration::from_secs(120));
+    let gun = twin.wait_record(gun_key, Duration::from_secs(240));
+    let dog = twin.wait_record(dog_key, Duration::from_secs(240));
     for record in [&gun, &dog] {
+        eprintln!("{record}");
         assert_eq!(record["status"], "PROCESSED", "{record}");
         assert_eq!(
             record["modelVersions"],
