@@ -124,6 +124,8 @@ pub mod record {
     pub const FACES: &str = "faces";
     /// Moderation labels (List).
     pub const MODERATION_LABELS: &str = "moderationLabels";
+    /// The model version each analysis reported (Map `{labels, text, moderation}`, optional).
+    pub const MODEL_VERSIONS: &str = "modelVersions";
     /// The weapon alert (Map, optional).
     pub const ALERT: &str = "alert";
     /// The face decision (String, optional).

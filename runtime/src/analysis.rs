@@ -23,9 +23,12 @@ use crate::inspect::Inspection;
 use crate::policy;
 use crate::processor::timed;
 use crate::record::{
-    self, AlertRecord, AlertState, Face, Faces, ImageRecord, Label, ModerationLabel, Status,
+    self, AlertRecord, AlertState, Face, Faces, ImageRecord, Label, ModelVersions, ModerationLabel,
+    Status,
 };
-use crate::services::{Clock, FaceComparison, Rekognition, RekognitionError, S3Object, TextLine};
+use crate::services::{
+    Clock, Detected, FaceComparison, Rekognition, RekognitionError, S3Object, TextLine,
+};
 use crate::settings::{Feature, Settings};
 
 /// Why the analyses of an image did not complete.
@@ -79,6 +82,8 @@ pub struct Analysis {
     /// CompareFaces refused the reference or the image (`CompareFaces: <code>: <message>`): the
     /// analysis stands, without a face decision.
     pub comparison_error: Option<String>,
+    /// The model versions DetectLabels, DetectText and DetectModerationLabels reported.
+    pub model_versions: ModelVersions,
 }
 
 /// Runs the analyses `settings` enables on `image`, then CompareFaces when a reference is
@@ -124,13 +129,15 @@ pub async fn run(
         .into();
     let (labels, text, faces, moderation) = futures_util::join!(labels, text, faces, moderation);
     let mut errors: Vec<RekognitionError> = Vec::new();
+    let mut versions = ModelVersions::default();
     let mut analysis = Analysis {
-        labels: take(labels, &mut errors),
-        text: take(text, &mut errors),
+        labels: take(labels, &mut errors).map(|d| detected(d, &mut versions.labels)),
+        text: take(text, &mut errors).map(|d| detected(d, &mut versions.text)),
         faces: take(faces, &mut errors),
-        moderation: take(moderation, &mut errors),
+        moderation: take(moderation, &mut errors).map(|d| detected(d, &mut versions.moderation)),
         ..Analysis::default()
     };
+    analysis.model_versions = versions;
     if !errors.is_empty() {
         return Err(stop(errors));
     }
@@ -181,6 +188,8 @@ pub fn apply(
     );
     record.labels = analysis.labels;
     record.moderation_labels = analysis.moderation;
+    record.model_versions =
+        (!analysis.model_versions.is_empty()).then_some(analysis.model_versions);
     record.reason = analysis.comparison_error;
     if let (Some(comparison), Some(reference)) = (analysis.comparison, &settings.face_reference) {
         record.face_similarity = comparison.best_similarity;
@@ -295,6 +304,12 @@ fn take<T>(
     }
 }
 
+/// The detections of a call, its model version kept in `version`.
+fn detected<T>(d: Detected<T>, version: &mut Option<String>) -> T {
+    *version = d.model_version;
+    d.found
+}
+
 /// `<code>: <message>`, or the code alone when the message is empty.
 pub(crate) fn join_reason(code: &str, message: &str) -> String {
     if message.is_empty() {
@@ -334,14 +349,20 @@ mod tests {
             _: &S3Object,
             _: u32,
             _: f32,
-        ) -> Result<Vec<Label>, RekognitionError> {
-            Ok(vec![Label {
-                name: "Knife".into(),
-                confidence: 93.5,
-                parents: vec!["Weapon".into()],
-            }])
+        ) -> Result<Detected<Vec<Label>>, RekognitionError> {
+            Ok(Detected {
+                found: vec![Label {
+                    name: "Knife".into(),
+                    confidence: 93.5,
+                    parents: vec!["Weapon".into()],
+                }],
+                model_version: Some("efficientnet-lite0+mtcnn".into()),
+            })
         }
-        async fn detect_text(&self, _: &S3Object) -> Result<Vec<TextLine>, RekognitionError> {
+        async fn detect_text(
+            &self,
+            _: &S3Object,
+        ) -> Result<Detected<Vec<TextLine>>, RekognitionError> {
             match &self.text_error {
                 Some(e) => Err(e.clone()),
                 None => Ok(vec![
@@ -353,7 +374,8 @@ mod tests {
                         text: "AHEAD".into(),
                         confidence: 97.0,
                     },
-                ]),
+                ]
+                .into()),
             }
         }
         async fn detect_faces(&self, _: &S3Object) -> Result<Vec<Face>, RekognitionError> {
@@ -371,8 +393,11 @@ mod tests {
             &self,
             _: &S3Object,
             _: f32,
-        ) -> Result<Vec<ModerationLabel>, RekognitionError> {
-            Ok(vec![])
+        ) -> Result<Detected<Vec<ModerationLabel>>, RekognitionError> {
+            Ok(Detected {
+                found: vec![],
+                model_version: Some("open_nsfw".into()),
+            })
         }
         async fn compare_faces(
             &self,
@@ -454,6 +479,15 @@ mod tests {
         );
         assert_eq!(record.stage, "beta");
         assert_eq!(record.expires_at, Fixed.now().timestamp() + 24 * 3600);
+        // The versions the responses reported; DetectText reported none.
+        assert_eq!(
+            record.model_versions,
+            Some(ModelVersions {
+                labels: Some("efficientnet-lite0+mtcnn".into()),
+                text: None,
+                moderation: Some("open_nsfw".into()),
+            })
+        );
     }
 
     #[tokio::test]

@@ -32,9 +32,9 @@ use crate::processor::Deps;
 use crate::record::{BoundingBox, Face, ImageRecord, Label, ModerationLabel, Status};
 use crate::services::{
     AlertTopic, CLAIMED, Claim, ClaimOutcome, DecisionEvent, DecisionLog, DecisionLogOutcome,
-    FaceComparison, ItemState, ItemStatus, ObjectStore, PublishError, PutOutcome, Rekognition,
-    RekognitionError, ResultsTable, S3Object, StoreError, StoredObject, SystemClock, TableError,
-    TextLine,
+    Detected, FaceComparison, ItemState, ItemStatus, ObjectStore, PublishError, PutOutcome,
+    Rekognition, RekognitionError, ResultsTable, S3Object, StoreError, StoredObject, SystemClock,
+    TableError, TextLine,
 };
 use crate::settings::Settings;
 
@@ -402,7 +402,7 @@ impl Rekognition for RekognitionService {
         image_ref: &S3Object,
         max_labels: u32,
         min_confidence: f32,
-    ) -> Result<Vec<Label>, RekognitionError> {
+    ) -> Result<Detected<Vec<Label>>, RekognitionError> {
         let output = self
             .client
             .detect_labels()
@@ -412,7 +412,7 @@ impl Rekognition for RekognitionService {
             .send()
             .await
             .map_err(|e| rekognition_error(&e))?;
-        Ok(output
+        let found = output
             .labels()
             .iter()
             .map(|l| Label {
@@ -424,10 +424,17 @@ impl Rekognition for RekognitionService {
                     .filter_map(|p| p.name().map(str::to_owned))
                     .collect(),
             })
-            .collect())
+            .collect();
+        Ok(Detected {
+            found,
+            model_version: output.label_model_version().map(str::to_owned),
+        })
     }
 
-    async fn detect_text(&self, image_ref: &S3Object) -> Result<Vec<TextLine>, RekognitionError> {
+    async fn detect_text(
+        &self,
+        image_ref: &S3Object,
+    ) -> Result<Detected<Vec<TextLine>>, RekognitionError> {
         let output = self
             .client
             .detect_text()
@@ -435,7 +442,7 @@ impl Rekognition for RekognitionService {
             .send()
             .await
             .map_err(|e| rekognition_error(&e))?;
-        Ok(output
+        let found = output
             .text_detections()
             .iter()
             .filter(|t| t.r#type() == Some(&TextTypes::Line))
@@ -443,7 +450,11 @@ impl Rekognition for RekognitionService {
                 text: t.detected_text().unwrap_or_default().to_owned(),
                 confidence: t.confidence().unwrap_or_default(),
             })
-            .collect())
+            .collect();
+        Ok(Detected {
+            found,
+            model_version: output.text_model_version().map(str::to_owned),
+        })
     }
 
     async fn detect_faces(&self, image_ref: &S3Object) -> Result<Vec<Face>, RekognitionError> {
@@ -476,7 +487,7 @@ impl Rekognition for RekognitionService {
         &self,
         image_ref: &S3Object,
         min_confidence: f32,
-    ) -> Result<Vec<ModerationLabel>, RekognitionError> {
+    ) -> Result<Detected<Vec<ModerationLabel>>, RekognitionError> {
         let output = self
             .client
             .detect_moderation_labels()
@@ -485,7 +496,7 @@ impl Rekognition for RekognitionService {
             .send()
             .await
             .map_err(|e| rekognition_error(&e))?;
-        Ok(output
+        let found = output
             .moderation_labels()
             .iter()
             .map(|m| ModerationLabel {
@@ -493,7 +504,11 @@ impl Rekognition for RekognitionService {
                 confidence: m.confidence().unwrap_or_default(),
                 parent_name: m.parent_name().filter(|p| !p.is_empty()).map(str::to_owned),
             })
-            .collect())
+            .collect();
+        Ok(Detected {
+            found,
+            model_version: output.moderation_model_version().map(str::to_owned),
+        })
     }
 
     async fn compare_faces(

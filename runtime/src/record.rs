@@ -158,6 +158,33 @@ pub struct LabelScore {
     pub confidence: f32,
 }
 
+/// The model version each analysis reported: `LabelModelVersion`, `TextModelVersion`,
+/// `ModerationModelVersion` of the responses
+/// (<https://docs.aws.amazon.com/rekognition/latest/APIReference/API_DetectLabels.html>).
+/// On AWS a version number such as `3.0`; on argus-twin the name of the model that answered
+/// (`efficientnet-lite0+mtcnn`, `pp-ocrv4`, `open_nsfw`) or `fixture`. DetectFaces and
+/// CompareFaces report no model version in Rekognition's API, so faces have none here.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelVersions {
+    /// `LabelModelVersion` of DetectLabels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<String>,
+    /// `TextModelVersion` of DetectText.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// `ModerationModelVersion` of DetectModerationLabels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<String>,
+}
+
+impl ModelVersions {
+    /// Whether no analysis reported a version.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_none() && self.text.is_none() && self.moderation.is_none()
+    }
+}
+
 /// Where an alert is in its delivery.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -249,6 +276,9 @@ pub struct ImageRecord {
     /// or no face matched at all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub face_similarity: Option<f32>,
+    /// The model versions Rekognition reported for the analyses (absent when none reported one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_versions: Option<ModelVersions>,
     /// The weapon alert, when the policy fired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert: Option<AlertRecord>,
@@ -297,6 +327,7 @@ impl ImageRecord {
             faces: None,
             moderation_labels: None,
             face_similarity: None,
+            model_versions: None,
             alert: None,
             decision: None,
             reason: None,

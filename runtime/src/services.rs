@@ -107,6 +107,27 @@ pub struct TextLine {
     pub confidence: f32,
 }
 
+/// What a Detect* call found, with the model version Rekognition reported beside it
+/// (`LabelModelVersion`, `TextModelVersion`, `ModerationModelVersion`; e.g. `3.0` on AWS,
+/// the model's name on argus-twin, such as `efficientnet-lite0+mtcnn`, or `fixture`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detected<T> {
+    /// The detections (labels, text lines, moderation labels).
+    pub found: T,
+    /// The response's model version; `None` when the response had none.
+    pub model_version: Option<String>,
+}
+
+impl<T> From<T> for Detected<T> {
+    /// Detections without a model version.
+    fn from(found: T) -> Self {
+        Detected {
+            found,
+            model_version: None,
+        }
+    }
+}
+
 /// What CompareFaces found in the target (uploaded) image.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FaceComparison {
@@ -161,7 +182,7 @@ pub enum RekognitionError {
 /// (<https://docs.aws.amazon.com/rekognition/latest/APIReference/Welcome.html>).
 #[async_trait]
 pub trait Rekognition: Send + Sync {
-    /// DetectLabels with MaxLabels and MinConfidence (percent).
+    /// DetectLabels with MaxLabels and MinConfidence (percent), with `LabelModelVersion`.
     ///
     /// # Errors
     /// [`RekognitionError`], classified.
@@ -170,13 +191,16 @@ pub trait Rekognition: Send + Sync {
         image: &S3Object,
         max_labels: u32,
         min_confidence: f32,
-    ) -> Result<Vec<Label>, RekognitionError>;
+    ) -> Result<Detected<Vec<Label>>, RekognitionError>;
 
-    /// DetectText; only the LINE detections, in Rekognition's order.
+    /// DetectText; only the LINE detections, in Rekognition's order, with `TextModelVersion`.
     ///
     /// # Errors
     /// [`RekognitionError`], classified.
-    async fn detect_text(&self, image: &S3Object) -> Result<Vec<TextLine>, RekognitionError>;
+    async fn detect_text(
+        &self,
+        image: &S3Object,
+    ) -> Result<Detected<Vec<TextLine>>, RekognitionError>;
 
     /// DetectFaces with the default attributes (bounding box, confidence).
     ///
@@ -184,7 +208,7 @@ pub trait Rekognition: Send + Sync {
     /// [`RekognitionError`], classified.
     async fn detect_faces(&self, image: &S3Object) -> Result<Vec<Face>, RekognitionError>;
 
-    /// DetectModerationLabels with MinConfidence (percent).
+    /// DetectModerationLabels with MinConfidence (percent), with `ModerationModelVersion`.
     ///
     /// # Errors
     /// [`RekognitionError`], classified.
@@ -192,7 +216,7 @@ pub trait Rekognition: Send + Sync {
         &self,
         image: &S3Object,
         min_confidence: f32,
-    ) -> Result<Vec<ModerationLabel>, RekognitionError>;
+    ) -> Result<Detected<Vec<ModerationLabel>>, RekognitionError>;
 
     /// CompareFaces of the largest face of `source` (the reference) against every face of
     /// `target`, with SimilarityThreshold 0 so the best similarity is known whatever the

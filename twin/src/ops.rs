@@ -16,12 +16,12 @@ use crate::model::{
 };
 use crate::vision::embedding;
 
-/// `LabelModelVersion` in DetectLabels answers.
-pub const LABEL_MODEL_VERSION: &str = "3.0";
-/// `TextModelVersion` in DetectText answers.
-pub const TEXT_MODEL_VERSION: &str = "3.0";
-/// `ModerationModelVersion` in DetectModerationLabels answers.
-pub const MODERATION_MODEL_VERSION: &str = "7.0";
+/// The model version (`LabelModelVersion`, `TextModelVersion`, `ModerationModelVersion`) of an
+/// answer taken from a fixture, the test override. An answer from the models carries the
+/// model's name instead ([`crate::vision::Task::model_version`]).
+pub const FIXTURE_MODEL_VERSION: &str = "fixture";
+/// The model version of an empty answer: no fixture for the image and no models loaded.
+pub const NO_MODEL_VERSION: &str = "none";
 /// DetectLabels `MinConfidence` when not given (percent).
 pub const DEFAULT_LABELS_MIN_CONFIDENCE: f64 = 55.0;
 /// DetectModerationLabels `MinConfidence` when not given (percent).
@@ -174,11 +174,13 @@ fn passes_filters(label: &Label, filters: &GeneralLabelsSettings) -> bool {
 
 /// The DetectLabels answer: fixture labels at or above MinConfidence (instances too), after
 /// the filters, highest confidence first, at most MaxLabels; plus `ImageProperties` from the
-/// pixels when requested.
+/// pixels when requested; `model_version` is the `LabelModelVersion` of the answer (who saw
+/// the labels: [`FIXTURE_MODEL_VERSION`] or a model's name).
 pub fn detect_labels(
     params: &LabelsParams,
     fixture: Option<&Fixture>,
     facts: &ImageFacts,
+    model_version: &str,
 ) -> DetectLabelsResponse {
     let mut labels: Vec<Label> = if params.general_labels {
         fixture
@@ -213,7 +215,7 @@ pub fn detect_labels(
         });
     DetectLabelsResponse {
         labels,
-        label_model_version: LABEL_MODEL_VERSION.to_owned(),
+        label_model_version: model_version.to_owned(),
         image_properties,
     }
 }
@@ -310,7 +312,13 @@ fn word_passes(params: &TextParams, confidence: f32, bbox: &BoundingBox) -> bool
 /// The DetectText answer: the fixture's lines and words after the word filter, LINEs first
 /// (Ids 0..), then WORDs with `ParentId` set to their line. A line is kept when one of its
 /// words is (a line without words is filtered like a word).
-pub fn detect_text(params: &TextParams, fixture: Option<&Fixture>) -> DetectTextResponse {
+///
+/// `model_version` is the `TextModelVersion` of the answer (as for [`detect_labels`]).
+pub fn detect_text(
+    params: &TextParams,
+    fixture: Option<&Fixture>,
+    model_version: &str,
+) -> DetectTextResponse {
     let lines = fixture.map(|f| f.text_lines.as_slice()).unwrap_or_default();
     let mut kept = Vec::new();
     for line in lines {
@@ -368,7 +376,7 @@ pub fn detect_text(params: &TextParams, fixture: Option<&Fixture>) -> DetectText
     detections.extend(words_out);
     DetectTextResponse {
         text_detections: detections,
-        text_model_version: TEXT_MODEL_VERSION.to_owned(),
+        text_model_version: model_version.to_owned(),
     }
 }
 
@@ -548,10 +556,12 @@ pub fn moderation_min_confidence(req: &DetectModerationLabelsRequest) -> Result<
     )
 }
 
-/// The DetectModerationLabels answer: fixture labels at or above MinConfidence, highest first.
+/// The DetectModerationLabels answer: fixture labels at or above MinConfidence, highest first;
+/// `model_version` is its `ModerationModelVersion` (as for [`detect_labels`]).
 pub fn detect_moderation_labels(
     min_confidence: f32,
     fixture: Option<&Fixture>,
+    model_version: &str,
 ) -> DetectModerationLabelsResponse {
     let mut labels: Vec<_> = fixture
         .map(|f| f.moderation_labels.as_slice())
@@ -563,7 +573,7 @@ pub fn detect_moderation_labels(
     labels.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     DetectModerationLabelsResponse {
         moderation_labels: labels,
-        moderation_model_version: MODERATION_MODEL_VERSION.to_owned(),
+        moderation_model_version: model_version.to_owned(),
     }
 }
 
@@ -612,7 +622,12 @@ mod tests {
             ..Fixture::default()
         };
         let req = DetectLabelsRequest::default();
-        let answer = detect_labels(&labels_params(&req).unwrap(), Some(&fixture), &facts());
+        let answer = detect_labels(
+            &labels_params(&req).unwrap(),
+            Some(&fixture),
+            &facts(),
+            FIXTURE_MODEL_VERSION,
+        );
         let names: Vec<_> = answer.labels.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["High", "Mid"]);
 
@@ -621,7 +636,12 @@ mod tests {
             min_confidence: Some(0.0),
             ..DetectLabelsRequest::default()
         };
-        let answer = detect_labels(&labels_params(&req).unwrap(), Some(&fixture), &facts());
+        let answer = detect_labels(
+            &labels_params(&req).unwrap(),
+            Some(&fixture),
+            &facts(),
+            FIXTURE_MODEL_VERSION,
+        );
         assert_eq!(answer.labels.len(), 1);
         assert_eq!(answer.labels[0].name, "High");
 
@@ -630,7 +650,12 @@ mod tests {
             "Settings": {"GeneralLabels": {"LabelCategoryExclusionFilters": ["B"]}}
         }))
         .unwrap();
-        let answer = detect_labels(&labels_params(&req).unwrap(), Some(&fixture), &facts());
+        let answer = detect_labels(
+            &labels_params(&req).unwrap(),
+            Some(&fixture),
+            &facts(),
+            FIXTURE_MODEL_VERSION,
+        );
         let names: Vec<_> = answer.labels.iter().map(|l| l.name.as_str()).collect();
         assert_eq!(names, ["Mid", "Low"]);
     }
@@ -685,7 +710,11 @@ mod tests {
             ]
         }))
         .unwrap();
-        let all = detect_text(&TextParams::default(), Some(&fixture));
+        let all = detect_text(
+            &TextParams::default(),
+            Some(&fixture),
+            FIXTURE_MODEL_VERSION,
+        );
         let kinds: Vec<_> = all
             .text_detections
             .iter()
@@ -705,7 +734,7 @@ mod tests {
             min_confidence: 50.0,
             ..TextParams::default()
         };
-        let filtered = detect_text(&confident, Some(&fixture));
+        let filtered = detect_text(&confident, Some(&fixture), FIXTURE_MODEL_VERSION);
         let words: Vec<_> = filtered
             .text_detections
             .iter()
@@ -722,7 +751,7 @@ mod tests {
             }],
             ..TextParams::default()
         };
-        let lines: Vec<_> = detect_text(&region, Some(&fixture))
+        let lines: Vec<_> = detect_text(&region, Some(&fixture), FIXTURE_MODEL_VERSION)
             .text_detections
             .into_iter()
             .filter(|d| d.kind == TextType::Line)

@@ -232,13 +232,14 @@ impl AppState {
 
     /// What is seen in the image for `op`: its fixture when there is one (the override),
     /// else the models' answer for `task` (run on the blocking pool, at most
-    /// `max_inferences` at once), else nothing.
+    /// `max_inferences` at once), else nothing; with the model version that names who saw it
+    /// ([`ops::FIXTURE_MODEL_VERSION`], [`Task::model_version`], [`ops::NO_MODEL_VERSION`]).
     async fn seen(
         &self,
         image: &Decoded,
         op: Operation,
         task: Option<Task>,
-    ) -> Result<Option<Arc<Fixture>>, ApiError> {
+    ) -> Result<(Option<Arc<Fixture>>, &'static str), ApiError> {
         let sha256 = &image.facts.sha256;
         let found = self
             .fixtures
@@ -247,7 +248,7 @@ impl AppState {
             .get(sha256);
         if found.is_some() {
             tracing::debug!(operation = op.name(), sha256, "answering from the fixture");
-            return Ok(found);
+            return Ok((found, ops::FIXTURE_MODEL_VERSION));
         }
         let (Some(models), Some(task)) = (self.models.clone(), task) else {
             tracing::info!(
@@ -255,7 +256,7 @@ impl AppState {
                 sha256,
                 "no fixture and no model for this operation: answering with an empty result"
             );
-            return Ok(None);
+            return Ok((None, ops::NO_MODEL_VERSION));
         };
         let _permit = self
             .inferences
@@ -268,7 +269,7 @@ impl AppState {
             .await
             .map_err(|e| ApiError::internal(format!("inference task failed: {e}")))?
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        Ok(Some(Arc::new(fixture)))
+        Ok((Some(Arc::new(fixture)), task.model_version()))
     }
 
     /// Reads, hashes and decodes an image (once per SHA-256 while it is cached, however many
@@ -341,25 +342,26 @@ impl AppState {
                 let req: DetectLabelsRequest = parse(&body)?;
                 let params = ops::labels_params(&req)?;
                 let image = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.seen(&image, op, Some(Task::Labels)).await?;
+                let (fixture, version) = self.seen(&image, op, Some(Task::Labels)).await?;
                 to_json(&ops::detect_labels(
                     &params,
                     fixture.as_deref(),
                     &image.facts,
+                    version,
                 ))
             }
             Operation::DetectText => {
                 let req: DetectTextRequest = parse(&body)?;
                 let params = ops::text_params(&req)?;
                 let image = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.seen(&image, op, Some(Task::Text)).await?;
-                to_json(&ops::detect_text(&params, fixture.as_deref()))
+                let (fixture, version) = self.seen(&image, op, Some(Task::Text)).await?;
+                to_json(&ops::detect_text(&params, fixture.as_deref(), version))
             }
             Operation::DetectFaces => {
                 let req: DetectFacesRequest = parse(&body)?;
                 let attrs = ops::face_attributes(&req)?;
                 let image = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.seen(&image, op, Some(Task::Faces)).await?;
+                let (fixture, _) = self.seen(&image, op, Some(Task::Faces)).await?;
                 to_json(&ops::detect_faces(&attrs, fixture.as_deref()))
             }
             Operation::CompareFaces => {
@@ -369,8 +371,10 @@ impl AppState {
                 let target_image = required(&req.target_image, "TargetImage")?;
                 let source = self.load(source_image, seen).await?;
                 let target = self.load(target_image, seen).await?;
-                let source_fixture = self.seen(&source, op, Some(Task::CompareFaces)).await?;
-                let target_fixture = self.seen(&target, op, Some(Task::CompareFaces)).await?;
+                let (source_fixture, _) =
+                    self.seen(&source, op, Some(Task::CompareFaces)).await?;
+                let (target_fixture, _) =
+                    self.seen(&target, op, Some(Task::CompareFaces)).await?;
                 to_json(&ops::compare_faces(
                     threshold,
                     (&source.facts, source_fixture.as_deref()),
@@ -381,10 +385,11 @@ impl AppState {
                 let req: DetectModerationLabelsRequest = parse(&body)?;
                 let min_confidence = ops::moderation_min_confidence(&req)?;
                 let image = self.load(required(&req.image, "Image")?, seen).await?;
-                let fixture = self.seen(&image, op, Some(Task::Moderation)).await?;
+                let (fixture, version) = self.seen(&image, op, Some(Task::Moderation)).await?;
                 to_json(&ops::detect_moderation_labels(
                     min_confidence,
                     fixture.as_deref(),
+                    version,
                 ))
             }
         }

@@ -297,7 +297,7 @@ async fn errors_on_the_wire_have_status_type_header_and_message() {
     assert_eq!(ok.body["Labels"][0]["Name"], "Cat");
     assert_eq!(ok.body["Labels"][0]["Parents"][0]["Name"], "Animal");
     assert!(ok.body["Labels"][0]["Instances"][0]["BoundingBox"]["Width"].is_number());
-    assert_eq!(ok.body["LabelModelVersion"], "3.0");
+    assert_eq!(ok.body["LabelModelVersion"], "fixture");
     server.shutdown().await.unwrap();
 }
 

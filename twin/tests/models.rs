@@ -110,6 +110,7 @@ async fn printed_text_is_read_as_lines_and_words() {
         .send()
         .await
         .unwrap();
+    assert_eq!(out.text_model_version(), Some("pp-ocrv4"));
     let detections = out.text_detections();
     let (lines, words) = lines_and_words(detections);
     let text: Vec<_> = lines.iter().filter_map(|l| l.detected_text()).collect();
@@ -183,6 +184,7 @@ async fn chelsea_is_a_cat_from_the_classifier_with_its_parents_and_category() {
         .send()
         .await
         .unwrap();
+    assert_eq!(out.label_model_version(), Some("efficientnet-lite0+mtcnn"));
     let names: Vec<_> = out.labels().iter().filter_map(|l| l.name()).collect();
     let cat = out
         .labels()
@@ -240,7 +242,7 @@ async fn everyday_photos_are_not_explicit() {
             "{name}: {:?}",
             out.moderation_labels()
         );
-        assert_eq!(out.moderation_model_version(), Some("7.0"));
+        assert_eq!(out.moderation_model_version(), Some("open_nsfw"));
     }
     server.shutdown().await.unwrap();
 }

@@ -18,6 +18,11 @@ pub struct DemoArgs {
     /// Seconds to wait for every result before giving up.
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     pub wait: u64,
+    /// A second folder of images to upload: real photos the models answer (no fixture), by
+    /// default the `photos/` that `make models` unpacks into the models folder (skipped when
+    /// absent).
+    #[arg(long, value_name = "DIR")]
+    pub photos: Option<PathBuf>,
     /// Where the result files go (default: <out>/demo).
     #[arg(long, value_name = "DIR")]
     pub results: Option<PathBuf>,
@@ -33,6 +38,10 @@ pub struct DemoArgs {
 pub fn run(context: &Context, args: &DemoArgs) -> Result<(), Failure> {
     let options = DemoOptions {
         samples: args.samples.clone(),
+        photos: args
+            .photos
+            .clone()
+            .unwrap_or_else(|| argus_twin::vision::models_dir().join("photos")),
         wait: Duration::from_secs(args.wait),
         results: args.results.clone(),
         state_dir: args.state_dir.clone(),

@@ -1,7 +1,8 @@
 //! The demo (`argus demo`, `make demo`): the whole pipeline on the sample images, on the local
 //! twin, with no AWS account — start the twin, bundle, bootstrap and deploy the `local` stage
-//! through the same operations as `make deploy-beta`, upload every sample image, wait for every
-//! result, and write each record as `<image>_labels_<YYYYMMDD_HHMMSS>.json`.
+//! through the same operations as `make deploy-beta`, upload every sample image (and the real
+//! photos of the models folder, which no fixture answers), wait for every result, and write each
+//! record as `<image>_labels_<YYYYMMDD_HHMMSS>.json`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,9 @@ pub struct DemoReport {
 pub struct DemoOptions {
     /// Folder of images to upload (every .png, .jpg and .jpeg in it).
     pub samples: PathBuf,
+    /// A second folder of images to upload, when it exists: real photos without fixtures, which
+    /// the models answer (`<models>/photos` from `make models`).
+    pub photos: PathBuf,
     /// How long to wait for every result before giving up.
     pub wait: Duration,
     /// Where the result files go (default: `<out>/demo`).
@@ -167,7 +171,15 @@ pub fn run_demo(
                 face.display()
             ));
         }
-        let images = sample_images(&args.samples)?;
+        let mut images = sample_images(&args.samples)?;
+        if args.photos.is_dir() {
+            images.extend(sample_images(&args.photos)?);
+        } else {
+            report.info(&format!(
+                "  no photos folder {} (make models unpacks it): only the samples",
+                args.photos.display()
+            ));
+        }
         let run_prefix = format!("{}demo-{}/", config.storage.input_prefix, run_stamp());
         let progress = report.progress(images.len() as u64, "upload");
         let mut rows = Vec::new();
@@ -410,8 +422,33 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// Who answered an image's analyses, from the record's `modelVersions` (the model versions
+/// DetectLabels, DetectText and DetectModerationLabels reported): the distinct names, a `+`
+/// joining two models of one analysis split apart, in that order — on argus-twin
+/// `efficientnet-lite0, mtcnn, pp-ocrv4, open_nsfw` for an answer from the models, `fixture` for
+/// a test fixture; on AWS Rekognition's version numbers. `-` when the record has none.
+pub fn answered_by(record: &Value) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for analysis in ["labels", "text", "moderation"] {
+        let version = record["modelVersions"][analysis]
+            .as_str()
+            .unwrap_or_default();
+        for name in version.split('+').map(str::trim) {
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    if names.is_empty() {
+        "-".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// The results table: image, status, top labels with confidence, OCR text (shortened), faces,
-/// alert, decision, SHA-256 prefix (or the reason for REJECTED/FAILED).
+/// alert, decision, SHA-256 prefix (or the reason for REJECTED/FAILED), and which models
+/// answered ([`answered_by`]).
 pub fn table(rows: &[DemoRow]) -> String {
     let header = [
         "IMAGE",
@@ -422,9 +459,10 @@ pub fn table(rows: &[DemoRow]) -> String {
         "ALERT",
         "DECISION",
         "SHA-256",
+        "ANSWERED BY",
     ]
     .map(str::to_owned);
-    let body: Vec<[String; 8]> = rows
+    let body: Vec<[String; 9]> = rows
         .iter()
         .map(|row| {
             let r = row.record.clone().unwrap_or(Value::Null);
@@ -476,6 +514,7 @@ pub fn table(rows: &[DemoRow]) -> String {
                     .chars()
                     .take(12)
                     .collect(),
+                answered_by(&r),
             ]
         })
         .collect();
@@ -498,7 +537,8 @@ mod tests {
                 record: Some(json!({
                     "status": "PROCESSED", "sha256": "0123456789abcdef",
                     "labels": [{"name": "Knife", "confidence": 97.2}, {"name": "Weapon", "confidence": 96.0}],
-                    "ocrText": "", "faces": {"count": 0}, "alert": {"labels": [{"name": "Knife", "confidence": 97.2}]}
+                    "ocrText": "", "faces": {"count": 0}, "alert": {"labels": [{"name": "Knife", "confidence": 97.2}]},
+                    "modelVersions": {"labels": "efficientnet-lite0+mtcnn", "text": "pp-ocrv4", "moderation": "open_nsfw"}
                 })),
             },
             DemoRow {
@@ -514,12 +554,26 @@ mod tests {
         assert!(
             lines[1].contains("Knife 97%, Weapon 96%")
                 && lines[1].contains("YES: Knife")
-                && lines[1].contains("0123456789ab"),
+                && lines[1].contains("0123456789ab")
+                && lines[1].ends_with("efficientnet-lite0, mtcnn, pp-ocrv4, open_nsfw"),
             "{text}"
         );
         assert!(
-            lines[2].contains("WAITING") && lines[2].contains("fedcba987654"),
+            lines[2].contains("WAITING")
+                && lines[2].contains("fedcba987654")
+                && lines[2].ends_with('-'),
             "{text}"
         );
+    }
+
+    #[test]
+    fn answered_by_names_each_model_once_or_the_fixture() {
+        let from_fixture = json!({"modelVersions": {"labels": "fixture", "text": "fixture", "moderation": "fixture"}});
+        assert_eq!(answered_by(&from_fixture), "fixture");
+        let labels_only = json!({"modelVersions": {"labels": "efficientnet-lite0+mtcnn"}});
+        assert_eq!(answered_by(&labels_only), "efficientnet-lite0, mtcnn");
+        let aws = json!({"modelVersions": {"labels": "3.0", "text": "3.0", "moderation": "7.0"}});
+        assert_eq!(answered_by(&aws), "3.0, 7.0");
+        assert_eq!(answered_by(&json!({"status": "REJECTED"})), "-");
     }
 }

@@ -103,16 +103,19 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         .lines()
         .take_while(|l| !l.trim().is_empty())
         .collect();
+    eprintln!("{}", table.join("\n"));
     let fixtures = fixtures();
     let samples = std::fs::read_dir(crate::common::root().join("samples"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "png" || x == "jpg"))
         .collect::<Vec<_>>();
+    // The real photos of the models folder (`make models`) come after the samples.
+    let photos = ["bull-mastiff.jpg", "cannon.jpg"];
     assert_eq!(
         table.len(),
-        samples.len() + 1,
-        "one row per sample:\n{}",
+        samples.len() + photos.len() + 1,
+        "one row per sample and photo:\n{}",
         table.join("\n")
     );
     for path in &samples {
@@ -149,6 +152,8 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
             cells.contains(&faces.to_string().as_str()),
             "{row}: {faces} faces"
         );
+        // Every sample has a fixture: the ANSWERED BY cell, the last, says so.
+        assert_eq!(cells.last(), Some(&"fixture"), "{row}");
         // The result file holds the full record.
         let file = std::fs::read_dir(results.path())
             .unwrap()
@@ -170,6 +175,25 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         assert_eq!(record["stage"], "local");
         assert!(record["expires_at"].as_i64().unwrap() > 1_700_000_000);
     }
+    // No fixture for the photos: the models answered, and the gun raised the alert.
+    for photo in photos {
+        let row = table.iter().find(|l| l.starts_with(photo)).unwrap();
+        assert!(row.contains("PROCESSED"), "{row}");
+        assert!(
+            row.ends_with("efficientnet-lite0, mtcnn, pp-ocrv4, open_nsfw"),
+            "{row}"
+        );
+    }
+    let cannon = table.iter().find(|l| l.starts_with("cannon.jpg")).unwrap();
+    assert!(
+        cannon.contains("YES: ") && cannon.contains("Gun"),
+        "{cannon}"
+    );
+    let dog = table
+        .iter()
+        .find(|l| l.starts_with("bull-mastiff.jpg"))
+        .unwrap();
+    assert!(dog.contains("Dog") && !dog.contains("YES: "), "{dog}");
     let knife = table.iter().find(|l| l.starts_with("knife.png")).unwrap();
     assert!(
         knife.contains("YES: ") && knife.contains("Knife"),
@@ -180,14 +204,14 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         .find(|l| l.starts_with("astronaut.png"))
         .unwrap();
     // The DECISION cell exactly (`UNAUTHORIZED` contains `AUTHORIZED`): columns are separated by
-    // two spaces and DECISION is the one before SHA-256, the last.
+    // two spaces and DECISION is the one before SHA-256 and ANSWERED BY, the last two.
     let cells: Vec<&str> = astronaut
         .split("  ")
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .collect();
     assert_eq!(
-        cells.iter().rev().nth(1),
+        cells.iter().rev().nth(2),
         Some(&"AUTHORIZED"),
         "the DECISION of {astronaut}"
     );

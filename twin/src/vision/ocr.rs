@@ -22,6 +22,9 @@ use super::{Model, VisionError};
 use crate::fixtures::{TextLine, TextWord};
 use crate::model::BoundingBox;
 
+/// `TextModelVersion` of a DetectText answer from the models.
+pub const MODEL_VERSION: &str = "pp-ocrv4";
+
 /// How the OCR models are named in reports.
 pub const MODEL_NAME: &str = "PP-OCRv4 det + rec (text, rapidocr-onnxruntime 1.4.4)";
 
