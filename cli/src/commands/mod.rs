@@ -11,3 +11,4 @@ pub mod destroy;
 pub mod diff;
 pub mod local;
 pub mod synth;
+pub mod watch;
