@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::bundle::{bundle_path, bundle_stack};
 use super::deploy::{DeployOptions, deploy_stack};
-use super::{Context, aws_for, synth_target};
+use super::{ACCOUNT_STACK_REGION_STAGE, Context, aws_for, synth_target};
 use crate::cli::{Failure, TargetArgs};
 
 /// How often the functions' logs are polled.
@@ -172,7 +172,7 @@ pub async fn watch(
     options: &WatchOptions,
     report: &dyn Reporter,
 ) -> Result<(), Failure> {
-    let (target_stack, synthesized, _) = synth_target(context, target, "prod")?;
+    let (target_stack, synthesized, _) = synth_target(context, target, ACCOUNT_STACK_REGION_STAGE)?;
     let name = synthesized.name.clone();
     if target_stack.protected && !options.deploy.force {
         return Err(Failure::new(
@@ -296,7 +296,7 @@ async fn react_to(
     if reaction.rebuild {
         report.info("rebuilding the bundles");
         let built = tokio::task::block_in_place(|| {
-            let (_, synthesized, _) = synth_target(context, target, "prod")?;
+            let (_, synthesized, _) = synth_target(context, target, ACCOUNT_STACK_REGION_STAGE)?;
             bundle_stack(&context.out, &synthesized, report)
         });
         if let Err(failure) = built {

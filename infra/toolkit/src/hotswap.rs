@@ -814,8 +814,10 @@ mod tests {
         .unwrap()["Action"] = json!("sqs:*");
         let reasons = reasons(plan(&template(), &old, &new, &new_parameters));
         assert_eq!(reasons.len(), 1, "{reasons:?}");
+        // Named as a change of a resource no hotswap touches, with the statement's path.
         assert!(
-            reasons[0].starts_with("ProcessorServiceRole (AWS::IAM::Role): Properties.Policies"),
+            reasons[0].starts_with("ProcessorServiceRole (AWS::IAM::Role): Properties.Policies")
+                && reasons[0].ends_with("Action changed"),
             "{reasons:?}"
         );
     }
