@@ -68,6 +68,10 @@ pub enum Command {
     /// shows the planned changes (replacements flagged), asks before IAM permissions broaden,
     /// executes, and prints the outputs. An empty change set means "no changes" (exit 0).
     Deploy(DeployArgs),
+    /// Watch the stage's function sources and config: on each change rebuild the bundles,
+    /// deploy with --hotswap, and tail the functions' logs, until Ctrl-C. A build error is shown
+    /// and the watch goes on.
+    Watch(WatchArgs),
     /// Compare the synthesized template with the deployed one: resources added, removed and
     /// modified (property paths) and IAM statements. Exit 0: no differences; 1: differences.
     Diff(TargetArgs),
@@ -202,6 +206,36 @@ pub struct DeployArgs {
     /// execution role in CI). Default: your own credentials.
     #[arg(long, env = "ARGUS_EXECUTION_ROLE_ARN", value_name = "ARN")]
     pub execution_role: Option<String>,
+    /// When only Lambda code (the bundle) or a function's Environment, MemorySize or Timeout
+    /// changed, update the functions through the Lambda API instead of a change set; anything
+    /// else falls back to a change set, saying which resource and property forced it. The stack
+    /// then drifts from its template until the next full deploy. Refused for protected stages
+    /// (prod) unless --force.
+    #[arg(long)]
+    pub hotswap: bool,
+    /// Allow --hotswap on a protected stage (prod).
+    #[arg(long, requires = "hotswap")]
+    pub force: bool,
+}
+
+/// `argus watch` options.
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// The stage to watch: beta or local (prod needs --force).
+    #[arg(long, value_name = "STAGE")]
+    pub stage: String,
+    /// When to ask before IAM permissions broaden (a fallback to a change set may need it).
+    #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
+    pub require_approval: RequireApproval,
+    /// Watch (and hotswap) a protected stage (prod).
+    #[arg(long)]
+    pub force: bool,
+    /// Milliseconds of quiet after a change before rebuilding (saves come in bursts).
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub debounce: u64,
+    /// Do not tail the functions' logs.
+    #[arg(long)]
+    pub no_logs: bool,
 }
 
 /// `argus destroy` options.
@@ -337,6 +371,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Bundle(args) => commands::bundle::run(&context, &args),
         Command::Bootstrap(args) => crate::ops::block_on(commands::bootstrap::run(&context, &args)),
         Command::Deploy(args) => crate::ops::block_on(commands::deploy::run(&context, &args)),
+        Command::Watch(args) => crate::ops::block_on(commands::watch::run(&context, &args)),
         Command::Diff(args) => crate::ops::block_on(commands::diff::run(&context, &args)),
         Command::Destroy(args) => crate::ops::block_on(commands::destroy::run(&context, &args)),
         Command::Local(args) => commands::local::run(&context, &args),

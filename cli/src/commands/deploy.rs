@@ -1,4 +1,5 @@
-//! `argus deploy`: synth, publish bundles, deploy through a change set, write outputs.
+//! `argus deploy`: synth, publish bundles, deploy through a change set (or hotswap the functions
+//! with `--hotswap`), write outputs.
 
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ pub fn options(args: &DeployArgs) -> DeployOptions {
         execute: !args.no_execute,
         timeout: Duration::from_secs(args.timeout * 60),
         execution_role: args.execution_role.clone(),
+        hotswap: args.hotswap,
+        force: args.force,
     }
 }
 

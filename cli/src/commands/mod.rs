@@ -12,3 +12,4 @@ pub mod diagram;
 pub mod diff;
 pub mod local;
 pub mod synth;
+pub mod watch;

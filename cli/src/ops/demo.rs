@@ -138,6 +138,8 @@ pub fn run_demo(
         execute: true,
         timeout: Duration::from_secs(30 * 60),
         execution_role: None,
+        hotswap: false,
+        force: false,
     };
     block_on(deploy_stack(&context, &stage, &deploy, report))?;
 

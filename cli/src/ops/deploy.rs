@@ -27,15 +27,21 @@ pub struct DeployOptions {
     pub timeout: Duration,
     /// The role CloudFormation assumes to change the stack's resources.
     pub execution_role: Option<String>,
+    /// Hotswap Lambda code and configuration through the Lambda API when nothing else changed.
+    pub hotswap: bool,
+    /// Allow a hotswap on a protected stage (prod).
+    pub force: bool,
 }
 
 /// Synthesizes the stack `target` names, publishes its bundles from `<out>/assets/` (uploading
-/// only what the assets bucket lacks), deploys it through a change set, and writes the outputs
-/// file; returns the outcome.
+/// only what the assets bucket lacks), deploys it through a change set — or, with
+/// [`DeployOptions::hotswap`], through the Lambda API when only function code and configuration
+/// changed ([`argus_toolkit::hotswap`]) — and writes the outputs file; returns the outcome.
 ///
 /// # Errors
-/// A [`Failure`]: a missing bundle (naming the command that builds it), a missing toolkit stack,
-/// or the deploy's own errors (failed resources with their reasons).
+/// A [`Failure`]: a hotswap of a protected stage without `force` (exit 1), a missing bundle
+/// (naming the command that builds it), a missing toolkit stack, or the deploy's own errors
+/// (failed resources with their reasons).
 pub async fn deploy_stack(
     context: &Context,
     target: &TargetArgs,
@@ -45,6 +51,14 @@ pub async fn deploy_stack(
     let (target_stack, synthesized, _) = synth_target(context, target, ACCOUNT_STACK_REGION_STAGE)?;
     let args = target;
     let name = synthesized.name.clone();
+    if options.hotswap && target_stack.protected && !options.force {
+        return Err(Failure::new(
+            1,
+            format!(
+                "{name} is a protected stage (`protected = true` in its config): --hotswap would leave it drifting from its template; deploy it through a change set, or pass --force if you mean it"
+            ),
+        ));
+    }
     let aws = aws_for(context, &target_stack).await?;
     let mut parameters = Vec::new();
     let mut bucket = None;
@@ -103,7 +117,23 @@ pub async fn deploy_stack(
         timeout: options.timeout,
         role_arn: options.execution_role.clone(),
     };
-    let outcome = deploy::deploy(&aws, &request, report).await?;
+    let hotswapped = if options.hotswap && options.execute {
+        argus_toolkit::hotswap::try_hotswap(&aws, &request, report).await?
+    } else {
+        None
+    };
+    let outcome = match hotswapped {
+        Some(outcome) => {
+            if matches!(outcome, DeployOutcome::Hotswapped { .. }) {
+                report.info(&format!(
+                    "{name}: run `argus deploy {}` to deploy it through a change set and end the drift",
+                    args.flag()
+                ));
+            }
+            outcome
+        }
+        None => deploy::deploy(&aws, &request, report).await?,
+    };
     if let Some(file) = &options.outputs_file {
         let outputs = match &outcome {
             DeployOutcome::Deployed { outputs } => outputs.clone(),

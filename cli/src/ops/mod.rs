@@ -10,6 +10,7 @@
 //! - [`audit_trail`]: read the audit trail (CloudTrail) into Rekognition calls;
 //! - [`demo`]: the whole pipeline on the sample images on the local twin;
 //! - [`diagram`]: the architecture drawing of a synthesized template (SVG, DOT, Mermaid).
+//! - [`watch`]: rebuild, hotswap and tail logs on every change (`argus watch`).
 
 pub mod analyze;
 pub mod audit_trail;
@@ -18,6 +19,7 @@ pub mod bundle;
 pub mod demo;
 pub mod deploy;
 pub mod diagram;
+pub mod watch;
 
 use std::path::PathBuf;
 

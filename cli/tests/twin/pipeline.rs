@@ -18,7 +18,8 @@ pub(crate) struct Twin {
     _state_dir: tempfile::TempDir,
     pub(crate) config: tempfile::TempDir,
     pub(crate) endpoint: String,
-    _out: tempfile::TempDir,
+    /// The cloud assembly folder the stage was deployed from (its bundles are in assets/).
+    pub(crate) out: tempfile::TempDir,
     pub(crate) rekognition: String,
     pub(crate) outputs: Value,
     pub(crate) runtime: tokio::runtime::Runtime,
@@ -215,7 +216,7 @@ pub(crate) fn start_with(edits: &[(&str, &str)]) -> Twin {
         _state_dir: state_dir,
         config,
         endpoint: endpoint.clone(),
-        _out: out,
+        out,
         rekognition,
         outputs,
         runtime,
@@ -245,7 +246,7 @@ impl Twin {
         self.outputs["InputBucketName"].as_str().unwrap()
     }
 
-    fn upload(&self, key: &str, body: Vec<u8>) -> Option<String> {
+    pub(crate) fn upload(&self, key: &str, body: Vec<u8>) -> Option<String> {
         self.runtime
             .block_on(put(&self.s3, self.bucket(), key, body))
     }
@@ -290,7 +291,7 @@ impl Twin {
     }
 
     /// Waits for the record of `key` to reach a final status.
-    fn wait_record(&self, key: &str, limit: Duration) -> Value {
+    pub(crate) fn wait_record(&self, key: &str, limit: Duration) -> Value {
         let deadline = Instant::now() + limit;
         loop {
             let done: Vec<Value> = self

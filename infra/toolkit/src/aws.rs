@@ -32,6 +32,8 @@ pub struct AwsContext {
     pub cloudformation: aws_sdk_cloudformation::Client,
     /// S3 (path-style when a custom endpoint is set, as local emulators need).
     pub s3: aws_sdk_s3::Client,
+    /// Lambda (hotswap deployments).
+    pub lambda: aws_sdk_lambda::Client,
     /// What this context talks to, for error messages.
     pub target: String,
 }
@@ -112,6 +114,7 @@ impl AwsContext {
         AwsContext {
             cloudformation: aws_sdk_cloudformation::Client::new(&config),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
+            lambda: aws_sdk_lambda::Client::new(&config),
             config,
             target,
         }

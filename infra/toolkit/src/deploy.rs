@@ -69,6 +69,12 @@ pub enum DeployOutcome {
         /// The change set's name.
         name: String,
     },
+    /// Only Lambda code and configuration changed, and the functions were updated through the
+    /// Lambda API (`--hotswap`); the stack drifts from its template until the next full deploy.
+    Hotswapped {
+        /// The functions updated.
+        functions: Vec<super::hotswap::Hotswapped>,
+    },
     /// The stack reached `CREATE_COMPLETE` or `UPDATE_COMPLETE`.
     Deployed {
         /// Stack outputs by key.
@@ -85,6 +91,8 @@ pub struct StackState {
     pub termination_protection: bool,
     /// Outputs by key.
     pub outputs: BTreeMap<String, String>,
+    /// The parameter values the stack was last deployed with, by key.
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// Describes a stack; `None` when it does not exist (or was deleted).
@@ -131,10 +139,21 @@ pub async fn describe_stack(
             ))
         })
         .collect();
+    let parameters = stack
+        .parameters()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.parameter_key()?.to_owned(),
+                p.parameter_value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect();
     Ok(Some(StackState {
         status,
         termination_protection: stack.enable_termination_protection().unwrap_or(false),
         outputs,
+        parameters,
     }))
 }
 

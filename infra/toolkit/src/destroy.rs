@@ -224,6 +224,7 @@ mod tests {
 
     fn state(termination_protection: bool) -> StackState {
         StackState {
+            parameters: Default::default(),
             status: "UPDATE_COMPLETE".into(),
             termination_protection,
             outputs: std::collections::BTreeMap::new(),

@@ -1,5 +1,6 @@
 //! argus-toolkit (the CDK CLI part): bundle Lambda assets, publish them, and deploy, diff and
-//! destroy stacks synthesized with argus-cdk, through CloudFormation change sets.
+//! destroy stacks synthesized with argus-cdk, through CloudFormation change sets (or, for Lambda
+//! code and configuration only, a hotswap through the Lambda API).
 //!
 //! A library: it reports messages, progress and questions through a [`report::Reporter`] its
 //! caller implements (the `argus` CLI draws them on a terminal) and never prints or reads
@@ -14,6 +15,7 @@ pub mod bundle;
 pub mod deploy;
 pub mod destroy;
 pub mod diff;
+pub mod hotswap;
 pub mod report;
 pub mod table;
 
@@ -68,6 +70,14 @@ pub enum ToolkitError {
     /// The operation is refused (protected stack, stack in a state that needs attention, …).
     #[error("{0}")]
     Refused(String),
+    /// A hotswapped function's update ended with `LastUpdateStatus: Failed`.
+    #[error("hotswap of function {function} failed: {reason}")]
+    HotswapFailed {
+        /// The function name.
+        function: String,
+        /// Lambda's `LastUpdateStatusReason`.
+        reason: String,
+    },
     /// Ctrl-C.
     #[error("interrupted: {0}")]
     Interrupted(String),
