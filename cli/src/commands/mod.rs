@@ -9,5 +9,7 @@ pub mod demo;
 pub mod deploy;
 pub mod destroy;
 pub mod diff;
+pub mod invoke;
 pub mod local;
+pub mod logs;
 pub mod synth;

@@ -8,7 +8,10 @@
 //! - [`deploy`]: publish a stack's assets and deploy it through a change set;
 //! - [`analyze`]: analyse one image exactly as the deployed processor does;
 //! - [`audit_trail`]: read the audit trail (CloudTrail) into Rekognition calls;
-//! - [`demo`]: the whole pipeline on the sample images on the local twin.
+//! - [`demo`]: the whole pipeline on the sample images on the local twin;
+//! - [`events`]: realistic Lambda events (S3, SQS, HTTP API) with the aws_lambda_events types;
+//! - [`invoke`]: find a stage's deployed function and invoke it with such an event;
+//! - [`logs`]: the functions' CloudWatch Logs, rendered as columns.
 
 pub mod analyze;
 pub mod audit_trail;
@@ -16,6 +19,9 @@ pub mod bootstrap;
 pub mod bundle;
 pub mod demo;
 pub mod deploy;
+pub mod events;
+pub mod invoke;
+pub mod logs;
 
 use std::path::PathBuf;
 
