@@ -46,7 +46,12 @@ pub struct InvokeArgs {
 fn parse_function(name: &str) -> Result<String, String> {
     crate::ops::invoke::logical_id(name)
         .map(|_| name.to_owned())
-        .map_err(|_| format!("unknown function; the stage's functions are {}", known_functions()))
+        .map_err(|_| {
+            format!(
+                "unknown function; the stage's functions are {}",
+                known_functions()
+            )
+        })
 }
 
 /// Runs `argus invoke`.

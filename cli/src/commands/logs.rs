@@ -16,13 +16,15 @@ pub const FOLLOW_INTERVAL: Duration = Duration::from_secs(2);
 
 /// `argus logs` options.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Columns: TIME (UTC), FUNCTION, LEVEL, REQUEST ID, IMAGE, MESSAGE (then the \
+#[command(
+    after_help = "Columns: TIME (UTC), FUNCTION, LEVEL, REQUEST ID, IMAGE, MESSAGE (then the \
 line's other fields as name=value). Lines that are not JSON (START, END, REPORT) are shown as they are.
 
 Examples:
   argus logs --stage local
   argus logs --stage beta processor --since 1h --filter 0123456789abcdef0123456789abcdef
-  argus logs --stage beta --follow")]
+  argus logs --stage beta --follow"
+)]
 pub struct LogsArgs {
     /// The stage whose functions' logs are read (beta, prod or local).
     #[arg(long, value_name = "STAGE")]
@@ -101,7 +103,9 @@ async fn logs(context: &Context, args: &LogsArgs) -> Result<(), Failure> {
             eprintln!(
                 "no log lines in the last {}{} in {}",
                 args.since,
-                filter.map(|f| format!(" containing `{f}`")).unwrap_or_default(),
+                filter
+                    .map(|f| format!(" containing `{f}`"))
+                    .unwrap_or_default(),
                 names.join(", ")
             );
         }

@@ -375,16 +375,16 @@ mod tests {
         let back: SqsEvent = serde_json::from_str(&text).unwrap();
         let message = &back.records[0];
         let body = message.body.as_deref().unwrap();
-        assert_eq!(
-            serde_json::from_str::<S3Event>(body).unwrap(),
-            notification
-        );
+        assert_eq!(serde_json::from_str::<S3Event>(body).unwrap(), notification);
         // md5 of "" is d41d8cd98f00b204e9800998ecf8427e; this one must be the body's.
         assert_eq!(
             message.md5_of_body.as_deref(),
             Some(hex(&Md5::digest(body.as_bytes())).as_str())
         );
-        assert_eq!(message.event_source_arn.as_deref(), Some(queue.arn.as_str()));
+        assert_eq!(
+            message.event_source_arn.as_deref(),
+            Some(queue.arn.as_str())
+        );
         assert_eq!(message.attributes["ApproximateReceiveCount"], "1");
         assert_eq!(message.attributes["SentTimestamp"], "1796184000250");
     }
@@ -407,7 +407,10 @@ mod tests {
         let event = apigw_v2(&request, &api(), time()).unwrap();
         assert_eq!(event.request_context.http.method, Method::GET);
         assert_eq!(event.raw_path.as_deref(), Some("/images"));
-        assert_eq!(event.raw_query_string.as_deref(), Some("limit=5&limit=6&next="));
+        assert_eq!(
+            event.raw_query_string.as_deref(),
+            Some("limit=5&limit=6&next=")
+        );
         assert_eq!(
             event.query_string_parameters.all("limit"),
             Some(vec!["5", "6"])
@@ -417,7 +420,10 @@ mod tests {
         assert_eq!(value["version"], "2.0");
         assert_eq!(value["requestContext"]["accountId"], "111122223333");
         assert_eq!(value["requestContext"]["timeEpoch"], 1796184000250_i64);
-        assert_eq!(value["requestContext"]["time"], "02/Dec/2026:04:00:00 +0000");
+        assert_eq!(
+            value["requestContext"]["time"],
+            "02/Dec/2026:04:00:00 +0000"
+        );
     }
 
     #[test]

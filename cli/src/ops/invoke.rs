@@ -218,11 +218,15 @@ pub async fn deployed_function(
 pub async fn invoke(context: &Context, options: &InvokeOptions) -> Result<InvokeOutcome, Failure> {
     logical_id(&options.function)?;
     let config = stage_config(context, &options.stage, "invoke")?;
-    let aws = stage_aws(context, &config).await?;
-    let function = deployed_function(&aws, &config, &options.function).await?;
     let kind = options
         .event
         .unwrap_or_else(|| EventKind::default_for(&options.function));
+    // Usage errors before any AWS call.
+    if kind != EventKind::ApigwV2 && options.key.is_none() {
+        return Err(missing_key(kind, &config));
+    }
+    let aws = stage_aws(context, &config).await?;
+    let function = deployed_function(&aws, &config, &options.function).await?;
     let event = build_event(&aws, &config, &function, kind, options).await?;
     if options.print_event {
         return Ok(InvokeOutcome::Event(event));
@@ -244,16 +248,10 @@ async fn build_event(
     };
     match kind {
         EventKind::S3Put | EventKind::SqsS3 => {
-            let key = options.key.as_deref().ok_or_else(|| {
-                Failure::new(
-                    2,
-                    format!(
-                        "--event {} needs --key: the key of an object in the stage's input bucket (e.g. {}cat.jpg)",
-                        kind_name(kind),
-                        config.storage.input_prefix
-                    ),
-                )
-            })?;
+            let key = options
+                .key
+                .as_deref()
+                .ok_or_else(|| missing_key(kind, config))?;
             let outputs = stack_outputs(aws, config).await?;
             let bucket = output(&outputs, config, "InputBucketName")?;
             let object = head_object(aws, &bucket, key, &aws.region()).await?;
@@ -276,6 +274,17 @@ async fn build_event(
             json(serde_json::to_value(request))
         }
     }
+}
+
+fn missing_key(kind: EventKind, config: &StageConfig) -> Failure {
+    Failure::new(
+        2,
+        format!(
+            "--event {} needs --key: the key of an object in the stage's input bucket (e.g. {}cat.jpg)",
+            kind_name(kind),
+            config.storage.input_prefix
+        ),
+    )
 }
 
 /// The `--event` value of a kind, for messages.
@@ -360,7 +369,12 @@ async fn queue_facts(aws: &AwsContext, queue_url: &str) -> Result<QueueFacts, Fa
         .attributes()
         .and_then(|a| a.get(&QueueAttributeName::QueueArn))
         .cloned()
-        .ok_or_else(|| Failure::new(3, format!("{queue_url}: GetQueueAttributes gave no QueueArn")))?;
+        .ok_or_else(|| {
+            Failure::new(
+                3,
+                format!("{queue_url}: GetQueueAttributes gave no QueueArn"),
+            )
+        })?;
     Ok(QueueFacts {
         arn,
         region: aws.region(),
@@ -424,7 +438,10 @@ async fn call(
         .send()
         .await
         .map_err(|e| Failure::from(aws.error("lambda:Invoke", e)))?;
-    let bytes = out.payload().map(|p| p.as_ref().to_vec()).unwrap_or_default();
+    let bytes = out
+        .payload()
+        .map(|p| p.as_ref().to_vec())
+        .unwrap_or_default();
     let payload = if bytes.is_empty() {
         Value::Null
     } else {
@@ -491,7 +508,10 @@ mod tests {
             Some("arn:aws:cloudformation:eu-west-1:111122223333:stack/argus-beta/0f1e"),
         );
         assert_eq!(facts.api_id, "abc123");
-        assert_eq!(facts.domain_name, "abc123.execute-api.eu-west-1.amazonaws.com");
+        assert_eq!(
+            facts.domain_name,
+            "abc123.execute-api.eu-west-1.amazonaws.com"
+        );
         assert_eq!(facts.account_id, "111122223333");
         let local = api_facts("http://127.0.0.1:4566/restapis/x", None);
         assert_eq!(local.domain_name, "127.0.0.1:4566");

@@ -317,8 +317,9 @@ mod tests {
 
     #[test]
     fn request_ids_are_read_where_each_log_shape_puts_them() {
-        let top = columns(r#"{"level":"INFO","message":"batch done","request_id":"r1","images":1}"#)
-            .unwrap();
+        let top =
+            columns(r#"{"level":"INFO","message":"batch done","request_id":"r1","images":1}"#)
+                .unwrap();
         assert_eq!((top.request_id.as_str(), top.image_id.as_str()), ("r1", ""));
         assert_eq!(top.message, "batch done images=1");
         let platform = columns(
@@ -328,9 +329,12 @@ mod tests {
         assert_eq!(platform.request_id, "r2");
         assert_eq!(platform.level, "");
         assert_eq!(platform.message, "platform.start version=$LATEST");
-        let lambda = columns(r#"{"timestamp":"t","level":"warn","requestId":"r3","message":"m"}"#)
-            .unwrap();
-        assert_eq!((lambda.level.as_str(), lambda.request_id.as_str()), ("WARN", "r3"));
+        let lambda =
+            columns(r#"{"timestamp":"t","level":"warn","requestId":"r3","message":"m"}"#).unwrap();
+        assert_eq!(
+            (lambda.level.as_str(), lambda.request_id.as_str()),
+            ("WARN", "r3")
+        );
     }
 
     #[test]

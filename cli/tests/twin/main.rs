@@ -9,6 +9,7 @@ mod common;
 
 mod demo;
 mod hostile;
+mod invoke;
 mod local_twin;
 mod pipeline;
 mod soak;

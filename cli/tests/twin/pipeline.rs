@@ -244,7 +244,7 @@ impl Twin {
         self.outputs["InputBucketName"].as_str().unwrap()
     }
 
-    fn upload(&self, key: &str, body: Vec<u8>) -> Option<String> {
+    pub(crate) fn upload(&self, key: &str, body: Vec<u8>) -> Option<String> {
         self.runtime
             .block_on(put(&self.s3, self.bucket(), key, body))
     }
@@ -289,7 +289,7 @@ impl Twin {
     }
 
     /// Waits for the record of `key` to reach a final status.
-    fn wait_record(&self, key: &str, limit: Duration) -> Value {
+    pub(crate) fn wait_record(&self, key: &str, limit: Duration) -> Value {
         let deadline = Instant::now() + limit;
         loop {
             let done: Vec<Value> = self
@@ -443,7 +443,7 @@ impl Twin {
     }
 }
 
-fn sample(name: &str) -> Vec<u8> {
+pub(crate) fn sample(name: &str) -> Vec<u8> {
     std::fs::read(crate::common::root().join("samples").join(name)).unwrap()
 }
 
