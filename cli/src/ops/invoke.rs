@@ -242,7 +242,9 @@ async fn build_event(
     kind: EventKind,
     options: &InvokeOptions,
 ) -> Result<Value, Failure> {
+    // Event times carry milliseconds, as S3, SQS and API Gateway write them.
     let now = Utc::now();
+    let now = chrono::DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
     let json = |value: Result<Value, serde_json::Error>| {
         value.map_err(|e| Failure::new(1, format!("cannot serialize the event: {e}")))
     };

@@ -286,7 +286,11 @@ pub fn columns(line: &str) -> Option<Columns> {
         fields(record, &["requestId"]);
     }
     if let Some(span) = span {
-        fields(span, &["name", "request_id", "image_id"]);
+        // lambda_runtime's own span repeats the request ID as `requestId`.
+        fields(
+            span,
+            &["name", "request_id", "image_id", "requestId", "xrayTraceId"],
+        );
     }
     Some(Columns {
         level,
@@ -318,7 +322,7 @@ mod tests {
     #[test]
     fn request_ids_are_read_where_each_log_shape_puts_them() {
         let top =
-            columns(r#"{"level":"INFO","message":"batch done","request_id":"r1","images":1}"#)
+            columns(r#"{"level":"INFO","message":"batch done","request_id":"r1","images":1,"span":{"requestId":"r1","xrayTraceId":"t","name":"Lambda runtime invoke"}}"#)
                 .unwrap();
         assert_eq!((top.request_id.as_str(), top.image_id.as_str()), ("r1", ""));
         assert_eq!(top.message, "batch done images=1");

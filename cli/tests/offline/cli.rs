@@ -240,7 +240,14 @@ fn invoke_and_logs_help_explain_events_and_columns() {
     let o = argus(&["logs", "--help"]);
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
-    for word in ["--follow", "--filter", "--json", "--since", "REQUEST ID", "IMAGE"] {
+    for word in [
+        "--follow",
+        "--filter",
+        "--json",
+        "--since",
+        "REQUEST ID",
+        "IMAGE",
+    ] {
         assert!(help.contains(word), "`{word}` missing from help:\n{help}");
     }
 }

@@ -191,6 +191,11 @@ fn print_event_prints_aws_lambda_events_types_and_bad_input_is_named() {
         event.records[0].event_name.as_deref(),
         Some("ObjectCreated:Put")
     );
+    // Milliseconds, as S3 writes eventTime.
+    assert_eq!(
+        event.records[0].event_time.timestamp_subsec_nanos() % 1_000_000,
+        0
+    );
 
     let o = argus(
         twin,
