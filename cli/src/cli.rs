@@ -95,6 +95,22 @@ pub enum Command {
     /// (logical ID and type) grouped by service; references, event source mappings and bucket
     /// notifications solid, IAM grants dashed. SVG (default), DOT or Mermaid, to stdout or --out.
     Diagram(commands::diagram::DiagramArgs),
+    /// Invoke a stage's deployed function (processor or api) once with a realistic event, as
+    /// `sam local invoke` and `cargo lambda invoke` do, but on the deployed function.
+    ///
+    /// The event is built with the aws_lambda_events types from what is deployed: an S3 Put
+    /// notification of an existing object (HeadObject gives its size, ETag and version), that
+    /// notification in an SQS message of the stage's ingest queue (the processor's event
+    /// source), or an HTTP API v2 request (the api function's). Lambda Invoke (RequestResponse,
+    /// LogType Tail) runs it; the response payload is printed to stdout as JSON and the log lines
+    /// of that request to stderr. A function error exits 1. --print-event prints the event only.
+    Invoke(commands::invoke::InvokeArgs),
+    /// Show the stage's function logs (CloudWatch Logs, /aws/lambda/<function>) as columns:
+    /// time, function, level, request ID, image ID, message.
+    ///
+    /// The functions log JSON lines; --json prints them as they are. --filter keeps the lines
+    /// containing a text (an image ID, a request ID); --follow keeps polling until Ctrl-C.
+    Logs(commands::logs::LogsArgs),
 }
 
 /// `argus synth` options.
@@ -379,5 +395,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Analyze(args) => commands::analyze::run(&context, &args),
         Command::Audit(args) => crate::ops::block_on(commands::audit::run(&context, &args)),
         Command::Diagram(args) => commands::diagram::run(&context, &args, cli.out.as_deref()),
+        Command::Invoke(args) => commands::invoke::run(&context, &args),
+        Command::Logs(args) => commands::logs::run(&context, &args),
     }
 }

@@ -41,6 +41,16 @@ pub const API_CODE_KEY_PARAMETER: &str = "ApiCodeKey";
 pub const PROCESSOR_CODE_VERSION_PARAMETER: &str = "ProcessorCodeVersion";
 /// The template parameter that takes the api bundle's S3 version ID.
 pub const API_CODE_VERSION_PARAMETER: &str = "ApiCodeVersion";
+/// Logical ID (construct name) of the processor function.
+pub const PROCESSOR_FUNCTION_ID: &str = "Processor";
+/// Logical ID (construct name) of the api function.
+pub const API_FUNCTION_ID: &str = "ApiHandler";
+/// The stage's Lambda functions as `argus invoke` and `argus logs` name them, with their logical
+/// IDs: `(name, logical ID)`. The physical name is the stack's resource of that logical ID.
+pub const FUNCTIONS: &[(&str, &str)] = &[
+    ("processor", PROCESSOR_FUNCTION_ID),
+    ("api", API_FUNCTION_ID),
+];
 /// The HTTP API's routes, all served by the `api` function with IAM authorization.
 pub const API_ROUTES: &[&str] = &["POST /uploads", "GET /images", "GET /images/{imageId}"];
 /// The results table's index for listing images newest first, which the `api` function queries.
@@ -234,7 +244,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
         alerts.arn(),
         input.name(),
     );
-    let processor = Function::new(&mut stack, "Processor", props)?;
+    let processor = Function::new(&mut stack, PROCESSOR_FUNCTION_ID, props)?;
 
     // Least privilege: exactly what the processor calls, on exactly these resources.
     let role = &processor.role;
@@ -361,7 +371,7 @@ pub fn pipeline_stack(config: &StageConfig) -> Result<Stack, SynthError> {
             Expr::str(&config.storage.input_prefix),
         ),
     ]);
-    let api_function = Function::new(&mut stack, "ApiHandler", api_props)?;
+    let api_function = Function::new(&mut stack, API_FUNCTION_ID, api_props)?;
     // Presigning signs with the function's own credentials: it may put and get uploads only.
     let uploads = format!("{}*", config.storage.input_prefix);
     input.grant_put(&mut stack, &api_function.role, &uploads)?;

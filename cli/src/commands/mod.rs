@@ -10,6 +10,8 @@ pub mod deploy;
 pub mod destroy;
 pub mod diagram;
 pub mod diff;
+pub mod invoke;
 pub mod local;
+pub mod logs;
 pub mod synth;
 pub mod watch;

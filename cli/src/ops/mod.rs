@@ -11,6 +11,9 @@
 //! - [`demo`]: the whole pipeline on the sample images on the local twin;
 //! - [`diagram`]: the architecture drawing of a synthesized template (SVG, DOT, Mermaid).
 //! - [`watch`]: rebuild, hotswap and tail logs on every change (`argus watch`).
+//! - [`events`]: realistic Lambda events (S3, SQS, HTTP API) with the aws_lambda_events types;
+//! - [`invoke`]: find a stage's deployed function and invoke it with such an event;
+//! - [`logs`]: the functions' CloudWatch Logs, rendered as columns.
 
 pub mod analyze;
 pub mod audit_trail;
@@ -20,6 +23,9 @@ pub mod demo;
 pub mod deploy;
 pub mod diagram;
 pub mod watch;
+pub mod events;
+pub mod invoke;
+pub mod logs;
 
 use std::path::PathBuf;
 

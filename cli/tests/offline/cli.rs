@@ -194,3 +194,60 @@ fn top_level_help_speaks_to_users_and_names_stages_and_stacks() {
         "{help}"
     );
 }
+
+#[test]
+fn invoke_and_logs_name_the_known_functions_and_a_missing_key_before_any_aws_call() {
+    for args in [
+        &["invoke", "resizer", "--stage", "local"][..],
+        &["logs", "--stage", "local", "resizer"][..],
+    ] {
+        let o = argus(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("processor, api"), "{}", stderr(&o));
+    }
+    // The processor's event needs an object; said before AWS is asked anything (an endpoint
+    // where nothing listens would give exit code 3).
+    let o = Command::new(env!("CARGO_BIN_EXE_argus"))
+        .args(["invoke", "processor", "--stage", "local"])
+        .current_dir(crate::common::root())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--event sqs-s3 needs --key"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn invoke_and_logs_help_explain_events_and_columns() {
+    let o = argus(&["invoke", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    for word in [
+        "s3-put",
+        "sqs-s3",
+        "apigw-v2",
+        "--print-event",
+        "HeadObject",
+        "processor or api",
+        "LogType Tail",
+    ] {
+        assert!(help.contains(word), "`{word}` missing from help:\n{help}");
+    }
+    let o = argus(&["logs", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    for word in [
+        "--follow",
+        "--filter",
+        "--json",
+        "--since",
+        "REQUEST ID",
+        "IMAGE",
+    ] {
+        assert!(help.contains(word), "`{word}` missing from help:\n{help}");
+    }
+}

@@ -10,6 +10,7 @@ mod common;
 mod demo;
 mod hostile;
 mod hotswap;
+mod invoke;
 mod local_twin;
 mod pipeline;
 mod soak;

@@ -445,7 +445,7 @@ impl Twin {
     }
 }
 
-fn sample(name: &str) -> Vec<u8> {
+pub(crate) fn sample(name: &str) -> Vec<u8> {
     std::fs::read(crate::common::root().join("samples").join(name)).unwrap()
 }
 
