@@ -371,10 +371,8 @@ impl AppState {
                 let target_image = required(&req.target_image, "TargetImage")?;
                 let source = self.load(source_image, seen).await?;
                 let target = self.load(target_image, seen).await?;
-                let (source_fixture, _) =
-                    self.seen(&source, op, Some(Task::CompareFaces)).await?;
-                let (target_fixture, _) =
-                    self.seen(&target, op, Some(Task::CompareFaces)).await?;
+                let (source_fixture, _) = self.seen(&source, op, Some(Task::CompareFaces)).await?;
+                let (target_fixture, _) = self.seen(&target, op, Some(Task::CompareFaces)).await?;
                 to_json(&ops::compare_faces(
                     threshold,
                     (&source.facts, source_fixture.as_deref()),

@@ -22,10 +22,10 @@ pub mod bundle;
 pub mod demo;
 pub mod deploy;
 pub mod diagram;
-pub mod watch;
 pub mod events;
 pub mod invoke;
 pub mod logs;
+pub mod watch;
 
 use std::path::PathBuf;
 

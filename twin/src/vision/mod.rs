@@ -149,6 +149,19 @@ pub fn read_verified(dir: &Path, file: &str) -> Result<Vec<u8>, VisionError> {
     Ok(bytes)
 }
 
+/// The result of a loading thread; a thread that panicked (an impossible state: loading returns
+/// its errors) is reported as an ONNX Runtime error rather than taking the twin down.
+fn joined<T>(
+    handle: std::thread::ScopedJoinHandle<'_, Result<T, VisionError>>,
+) -> Result<T, VisionError> {
+    handle.join().unwrap_or_else(|_| {
+        Err(VisionError::Runtime {
+            path: PathBuf::from(ONNXRUNTIME_LIBRARY),
+            message: "a model-loading thread panicked".to_owned(),
+        })
+    })
+}
+
 /// The process's ONNX Runtime environment: the library is loaded once per process.
 fn environment(dir: &Path) -> Result<Environment, VisionError> {
     static ENV: Mutex<Option<Environment>> = Mutex::new(None);
@@ -317,11 +330,26 @@ impl Models {
     pub fn load(dir: &Path) -> Result<Self, VisionError> {
         let started = Instant::now();
         let env = environment(dir)?;
-        let faces = faces::Mtcnn::load(&env, dir)?;
-        let embedding = embedding::FaceEmbedding::load(&env, dir)?;
-        let ocr = ocr::PpOcr::load(&env, dir)?;
-        let labels = labels::Classifier::load(&env, dir)?;
-        let moderation = moderation::OpenNsfw::load(&env, dir)?;
+        // Each model is hashed and its ONNX Runtime session built on a thread of its own: start-up
+        // takes about as long as the largest model instead of the sum. Errors are reported in
+        // this fixed order, whichever thread finishes first.
+        let (faces, embedding, ocr, labels, moderation) = std::thread::scope(|scope| {
+            let env = &env;
+            let faces = scope.spawn(move || faces::Mtcnn::load(env, dir));
+            let embedding = scope.spawn(move || embedding::FaceEmbedding::load(env, dir));
+            let ocr = scope.spawn(move || ocr::PpOcr::load(env, dir));
+            let labels = scope.spawn(move || labels::Classifier::load(env, dir));
+            let moderation = scope.spawn(move || moderation::OpenNsfw::load(env, dir));
+            (
+                joined(faces),
+                joined(embedding),
+                joined(ocr),
+                joined(labels),
+                joined(moderation),
+            )
+        });
+        let (faces, embedding, ocr, labels, moderation) =
+            (faces?, embedding?, ocr?, labels?, moderation?);
         Ok(Models {
             faces,
             embedding,
