@@ -49,7 +49,7 @@ use crate::model::{
 use crate::ops;
 use crate::source::{MAX_IMAGE_BYTES, S3Settings, image_bytes};
 use crate::trail::{
-    CLOUDTRAIL_TARGET_PREFIX, Call, Identities, Identity, Trail, TrailSettings, access_key_of,
+    Call, Identities, Identity, Trail, TrailSettings, access_key_of, cloudtrail_operation,
 };
 use crate::vision::{Models, Task, VisionError};
 
@@ -459,7 +459,7 @@ async fn rekognition(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if let Some(operation) = target.strip_prefix(CLOUDTRAIL_TARGET_PREFIX) {
+    if let Some(operation) = cloudtrail_operation(target) {
         return cloudtrail(&state, operation, &headers, body, &request_id).await;
     }
     let Some(op) = Operation::from_target(target) else {

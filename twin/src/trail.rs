@@ -34,8 +34,19 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-/// The `X-Amz-Target` prefix of CloudTrail's JSON 1.1 operations.
-pub const CLOUDTRAIL_TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
+/// The `X-Amz-Target` prefixes of CloudTrail's JSON 1.1 operations: the documented one and the
+/// one aws-sdk-cloudtrail (Smithy model) sends.
+pub const CLOUDTRAIL_TARGET_PREFIXES: [&str; 2] = [
+    "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.",
+    "CloudTrail_20131101.",
+];
+
+/// The CloudTrail operation named by an `X-Amz-Target`, e.g. `LookupEvents`.
+pub fn cloudtrail_operation(target: &str) -> Option<&str> {
+    CLOUDTRAIL_TARGET_PREFIXES
+        .iter()
+        .find_map(|p| target.strip_prefix(p))
+}
 
 /// The CloudTrail event source of Amazon Rekognition.
 pub const REKOGNITION_EVENT_SOURCE: &str = "rekognition.amazonaws.com";
