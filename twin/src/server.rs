@@ -587,8 +587,7 @@ impl AppState {
             }
             _ => Vec::new(),
         };
-        let identity =
-            crate::trail::identify(&key, &self.trail_settings.account_id, &functions);
+        let identity = crate::trail::identify(&key, &self.trail_settings.account_id, &functions);
         lock(&self.identities).remember(&key, &identity);
         identity
     }
@@ -653,7 +652,12 @@ impl AppState {
             .send()
             .await
         {
-            Ok(_) => tracing::debug!(bucket, key, records = records.len(), "trail log file delivered"),
+            Ok(_) => tracing::debug!(
+                bucket,
+                key,
+                records = records.len(),
+                "trail log file delivered"
+            ),
             Err(e) => {
                 tracing::warn!(error = %aws_sdk_s3::error::DisplayErrorContext(&e), bucket, key, "trail log file not delivered; retrying at the next interval");
                 lock(&self.trail).restore_pending(records);
@@ -928,7 +932,10 @@ pub async fn serve(config: Config) -> Result<ServerHandle, ServeError> {
     });
     let delivery = (state.s3.is_some() && config.trail.bucket.is_some()).then(|| {
         let state = state.clone();
-        let every = config.trail.delivery_interval.max(Duration::from_millis(100));
+        let every = config
+            .trail
+            .delivery_interval
+            .max(Duration::from_millis(100));
         tokio::spawn(async move {
             let mut ticks = tokio::time::interval(every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -634,11 +634,12 @@ fn matches(e: &EventRecord, key: &str, value: &str) -> bool {
         "EventSource" => e.text("eventSource") == value,
         "ReadOnly" => value == "true",
         "Username" => e.username == value,
-        "AccessKeyId" => e
-            .record
-            .pointer("/userIdentity/accessKeyId")
-            .and_then(Value::as_str)
-            == Some(value),
+        "AccessKeyId" => {
+            e.record
+                .pointer("/userIdentity/accessKeyId")
+                .and_then(Value::as_str)
+                == Some(value)
+        }
         "ResourceType" => value == "AWS::S3::Object" && !resource_names(e).is_empty(),
         "ResourceName" => resource_names(e).contains(&value),
         _ => false,
@@ -758,12 +759,17 @@ mod tests {
             account_id: DEFAULT_ACCOUNT_ID.into(),
         };
         for (i, t) in times_ms.iter().enumerate() {
-            let request = json!({"Image": {"S3Object": {"Bucket": "in", "Name": format!("k{i}.jpg")}}});
+            let request =
+                json!({"Image": {"S3Object": {"Bucket": "in", "Name": format!("k{i}.jpg")}}});
             trail.record(
                 &settings(),
                 *t,
                 &Call {
-                    operation: if i % 2 == 0 { "DetectLabels" } else { "DetectText" },
+                    operation: if i % 2 == 0 {
+                        "DetectLabels"
+                    } else {
+                        "DetectText"
+                    },
                     request: &request,
                     identity: &identity,
                     user_agent: "ua",
@@ -793,7 +799,9 @@ mod tests {
 
     #[test]
     fn request_parameters_are_camel_case_without_bytes() {
-        let p = request_parameters(&json!({"Image": {"Bytes": "AAAA", "S3Object": {"Bucket": "b", "Name": "n", "Version": "v"}}, "MaxLabels": 5}));
+        let p = request_parameters(
+            &json!({"Image": {"Bytes": "AAAA", "S3Object": {"Bucket": "b", "Name": "n", "Version": "v"}}, "MaxLabels": 5}),
+        );
         assert_eq!(
             p,
             json!({"image": {"s3Object": {"bucket": "b", "name": "n", "version": "v"}}, "maxLabels": 5})
@@ -832,7 +840,10 @@ mod tests {
             format!("{}:{}", functions[0].arn, functions[0].role).as_bytes(),
         );
         let auth_key = format!("ASIA{}", digest[..16].to_uppercase());
-        assert_eq!(identify(&auth_key, DEFAULT_ACCOUNT_ID, &functions).username(), "api");
+        assert_eq!(
+            identify(&auth_key, DEFAULT_ACCOUNT_ID, &functions).username(),
+            "api"
+        );
         assert_eq!(
             identify("test", DEFAULT_ACCOUNT_ID, &functions).to_json()["arn"],
             "arn:aws:iam::000000000000:root"

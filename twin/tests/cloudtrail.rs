@@ -88,7 +88,13 @@ async fn rekognition_calls_are_looked_up_and_delivered_as_cloudtrail_records() {
     let settings = S3Settings::local(ministack.endpoint_url());
     let s3 = settings.client();
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();
-    let names = ["chelsea.png", "coffee.png", "horse.png", "rocket.jpg", "text.png"];
+    let names = [
+        "chelsea.png",
+        "coffee.png",
+        "horse.png",
+        "rocket.jpg",
+        "text.png",
+    ];
     for name in names {
         s3.put_object()
             .bucket(BUCKET)
@@ -158,10 +164,19 @@ async fn rekognition_calls_are_looked_up_and_delivered_as_cloudtrail_records() {
     assert_eq!(events.len(), 6);
     let failed = &events[0];
     assert_eq!(failed["errorCode"], "InvalidS3ObjectException");
-    assert!(failed["errorMessage"].as_str().unwrap().contains("missing.png"));
+    assert!(
+        failed["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("missing.png")
+    );
     let keys: Vec<&str> = events[1..]
         .iter()
-        .map(|e| e["requestParameters"]["image"]["s3Object"]["name"].as_str().unwrap())
+        .map(|e| {
+            e["requestParameters"]["image"]["s3Object"]["name"]
+                .as_str()
+                .unwrap()
+        })
         .collect();
     assert_eq!(
         keys,
@@ -180,10 +195,15 @@ async fn rekognition_calls_are_looked_up_and_delivered_as_cloudtrail_records() {
         assert_eq!(e["userIdentity"]["accessKeyId"], "test");
         assert_eq!(e["userIdentity"]["arn"], "arn:aws:iam::000000000000:root");
         assert!(e["responseElements"].is_null());
-        assert_eq!(e["requestParameters"]["image"]["s3Object"]["bucket"], BUCKET);
+        assert_eq!(
+            e["requestParameters"]["image"]["s3Object"]["bucket"],
+            BUCKET
+        );
     }
-    let ids: std::collections::HashSet<&str> =
-        events.iter().map(|e| e["eventID"].as_str().unwrap()).collect();
+    let ids: std::collections::HashSet<&str> = events
+        .iter()
+        .map(|e| e["eventID"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 6, "every page holds new events");
 
     // Every Rekognition call by event source; one object by resource name.
@@ -232,7 +252,10 @@ async fn rekognition_calls_are_looked_up_and_delivered_as_cloudtrail_records() {
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys.len(), 1, "{keys:?}");
     let file = keys[0].rsplit('/').next().unwrap();
-    assert!(file.starts_with("000000000000_CloudTrail_us-east-1_"), "{file}");
+    assert!(
+        file.starts_with("000000000000_CloudTrail_us-east-1_"),
+        "{file}"
+    );
     assert!(file.ends_with(".json.gz"), "{file}");
     let body = s3
         .get_object()
@@ -253,14 +276,22 @@ async fn rekognition_calls_are_looked_up_and_delivered_as_cloudtrail_records() {
     let log: Value = serde_json::from_str(&json).unwrap();
     let records = log["Records"].as_array().unwrap();
     assert_eq!(records.len(), 7);
-    let mut delivered: Vec<&str> = records.iter().map(|r| r["eventID"].as_str().unwrap()).collect();
+    let mut delivered: Vec<&str> = records
+        .iter()
+        .map(|r| r["eventID"].as_str().unwrap())
+        .collect();
     let mut looked_up: Vec<&str> = all.iter().map(|r| r["eventID"].as_str().unwrap()).collect();
     delivered.sort_unstable();
     looked_up.sort_unstable();
     assert_eq!(delivered, looked_up);
     // Nothing new: no second file.
     server.deliver_trail().await;
-    let again = s3.list_objects_v2().bucket(TRAIL_BUCKET).send().await.unwrap();
+    let again = s3
+        .list_objects_v2()
+        .bucket(TRAIL_BUCKET)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.contents().len(), 1);
 
     server.shutdown().await.unwrap();
