@@ -44,6 +44,7 @@ pub mod ops;
 pub mod process;
 pub mod server;
 pub mod source;
+pub mod trail;
 pub mod vision;
 
 pub use error::{ApiError, ErrorCode};

@@ -5,7 +5,8 @@
 //!
 //! Usable without the `argus` CLI: the Rekognition endpoint is started with whatever command
 //! [`UpOptions::rekognition_command`] names (the `argus-twin` binary, or `argus local
-//! serve-rekognition`), with `--port`, `--s3-endpoint` and (when set) `--fixtures` appended.
+//! serve-rekognition`), with `--port`, `--s3-endpoint`, `--region`, `--trail-bucket` and (when
+//! set) `--fixtures` appended.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -23,6 +24,8 @@ pub const STATE_FILE: &str = "twin.json";
 pub const DEFAULT_MINISTACK_PORT: u16 = 4566;
 /// The credentials the twin accepts (any work; these are the conventional ones).
 pub const TWIN_ACCESS_KEY: &str = "test";
+/// The trail bucket argus-twin delivers the CloudTrail log files to on MiniStack's S3.
+pub const TRAIL_BUCKET: &str = crate::trail::DEFAULT_TRAIL_BUCKET;
 /// The Rekognition endpoint's log file inside the state folder.
 pub const REKOGNITION_LOG: &str = "argus-twin.log";
 
@@ -185,6 +188,11 @@ impl TwinState {
                 "AWS_ENDPOINT_URL_REKOGNITION".into(),
                 self.rekognition.endpoint(),
             ),
+            // argus-twin also answers CloudTrail's LookupEvents for the calls it answered.
+            (
+                "AWS_ENDPOINT_URL_CLOUDTRAIL".into(),
+                self.rekognition.endpoint(),
+            ),
             ("AWS_ACCESS_KEY_ID".into(), TWIN_ACCESS_KEY.into()),
             ("AWS_SECRET_ACCESS_KEY".into(), TWIN_ACCESS_KEY.into()),
             ("AWS_REGION".into(), self.region.clone()),
@@ -292,6 +300,7 @@ pub fn up(options: &UpOptions, say: &dyn Fn(&str)) -> Result<UpOutcome, TwinErro
         &log,
         options.rekognition_port,
         &ministack.endpoint_url(),
+        &options.region,
         fixtures.as_deref(),
     ) {
         Ok(component) => component,
@@ -323,6 +332,7 @@ fn spawn_rekognition(
     log: &Path,
     port: u16,
     s3_endpoint: &str,
+    region: &str,
     fixtures: Option<&Path>,
 ) -> Result<Component, TwinError> {
     use std::os::unix::process::CommandExt;
@@ -336,7 +346,8 @@ fn spawn_rekognition(
     let mut command = Command::new(program);
     command
         .args(leading)
-        .args(["--port", &port.to_string(), "--s3-endpoint", s3_endpoint]);
+        .args(["--port", &port.to_string(), "--s3-endpoint", s3_endpoint])
+        .args(["--region", region, "--trail-bucket", TRAIL_BUCKET]);
     if let Some(fixtures) = fixtures {
         command.arg("--fixtures").arg(fixtures);
     }
@@ -610,5 +621,9 @@ mod tests {
             "http://127.0.0.1:4599".into()
         )));
         assert!(env.contains(&("AWS_REGION".into(), "eu-west-1".into())));
+        assert!(env.contains(&(
+            "AWS_ENDPOINT_URL_CLOUDTRAIL".into(),
+            "http://127.0.0.1:4599".into()
+        )));
     }
 }

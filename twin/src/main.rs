@@ -53,6 +53,16 @@ struct Cli {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Deliver the CloudTrail records as gzipped log files into this bucket on the S3 endpoint
+    /// (created when missing); without it they are only served by LookupEvents.
+    #[arg(long, value_name = "BUCKET")]
+    trail_bucket: Option<String>,
+    /// Seconds between two trail log file deliveries.
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    trail_delivery_seconds: u64,
+    /// The account of the CloudTrail records (MiniStack's default account).
+    #[arg(long, default_value = argus_twin::trail::DEFAULT_ACCOUNT_ID, value_name = "ID")]
+    account_id: String,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -113,7 +123,14 @@ async fn main() -> anyhow::Result<()> {
         s3.access_key_id = id;
         s3.secret_access_key = secret;
     }
+    let trail = argus_twin::trail::TrailSettings {
+        account_id: cli.account_id,
+        region: s3.region.clone(),
+        bucket: cli.trail_bucket,
+        delivery_interval: std::time::Duration::from_secs(cli.trail_delivery_seconds),
+    };
     let config = Config {
+        trail,
         host: cli.host,
         port: cli.port,
         fixtures_dir: cli.fixtures,

@@ -11,7 +11,12 @@
 //!   "s3", "models" (names), "models_load_ms", "images_decoded"}`.
 //! - `GET /_argus/faults` / `POST /_argus/faults` (a [`FaultsUpdate`]) / `DELETE /_argus/faults`
 //!   (reset): the [`Faults`] in force.
-//! - `GET /_argus/calls` (a [`CallLog`]) / `DELETE /_argus/calls` (reset).
+//! - `POST /` with `X-Amz-Target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents`:
+//!   CloudTrail's LookupEvents over the calls answered ([`crate::trail`]), so the endpoint is
+//!   also `AWS_ENDPOINT_URL_CLOUDTRAIL`; with S3 and a trail bucket the records are delivered
+//!   there as gzipped log files every [`TrailSettings::delivery_interval`].
+//! - `GET /_argus/calls` (a [`CallLog`]) / `DELETE /_argus/calls` (reset, the CloudTrail
+//!   records too).
 //!
 //! Use [`serve`] in-process (port 0 picks a free port) or the `argus-twin` binary.
 
@@ -43,6 +48,9 @@ use crate::model::{
 };
 use crate::ops;
 use crate::source::{MAX_IMAGE_BYTES, S3Settings, image_bytes};
+use crate::trail::{
+    Call, Identities, Identity, Trail, TrailSettings, access_key_of, cloudtrail_operation,
+};
 use crate::vision::{Models, Task, VisionError};
 
 /// The health route: 200 with `{"status": "ok", …}` while the server runs.
@@ -87,11 +95,15 @@ pub struct Config {
     pub s3: Option<S3Settings>,
     /// Faults in force at start.
     pub faults: Faults,
+    /// The CloudTrail account, Region, trail bucket and delivery interval ([`crate::trail`]);
+    /// delivery needs `s3` too.
+    pub trail: TrailSettings,
 }
 
 impl Default for Config {
     /// 127.0.0.1, a free port, the project's fixtures, the models of
-    /// [`crate::vision::models_dir`], one model run per core, no S3, no faults.
+    /// [`crate::vision::models_dir`], one model run per core, no S3, no faults, no trail
+    /// delivery.
     fn default() -> Self {
         Config {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -101,6 +113,7 @@ impl Default for Config {
             max_inferences: 0,
             s3: None,
             faults: Faults::default(),
+            trail: TrailSettings::default(),
         }
     }
 }
@@ -209,6 +222,11 @@ struct AppState {
     decodes: AtomicU64,
     next_request: AtomicU64,
     instance: u64,
+    trail: Mutex<Trail>,
+    trail_settings: TrailSettings,
+    identities: Mutex<Identities>,
+    /// MiniStack's endpoint (the S3 one), where the Lambda functions are listed.
+    ministack: Option<String>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -314,21 +332,10 @@ impl AppState {
     async fn call(
         &self,
         op: Operation,
-        headers: &HeaderMap,
-        body: Body,
+        body: Result<Bytes, ApiError>,
         seen: &mut Vec<String>,
     ) -> Result<String, ApiError> {
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|l| l > MAX_REQUEST_BODY_BYTES) {
-            return Err(body_too_large());
-        }
-        let body = axum::body::to_bytes(body, MAX_REQUEST_BODY_BYTES)
-            .await
-            .map_err(|_| body_too_large())?;
-
+        let body = body?;
         let (latency, fault) = lock(&self.faults).decide(op);
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -394,6 +401,20 @@ impl AppState {
     }
 }
 
+/// Reads a request body of at most [`MAX_REQUEST_BODY_BYTES`].
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|l| l > MAX_REQUEST_BODY_BYTES) {
+        return Err(body_too_large());
+    }
+    axum::body::to_bytes(body, MAX_REQUEST_BODY_BYTES)
+        .await
+        .map_err(|_| body_too_large())
+}
+
 fn body_too_large() -> ApiError {
     ApiError::image_too_large(format!(
         "Image size is too large: the request body is over {MAX_REQUEST_BODY_BYTES} bytes \
@@ -441,6 +462,9 @@ async fn rekognition(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    if let Some(operation) = cloudtrail_operation(target) {
+        return cloudtrail(&state, operation, &headers, body, &request_id).await;
+    }
     let Some(op) = Operation::from_target(target) else {
         let err = ApiError::new(
             ErrorCode::UnknownOperationException,
@@ -452,23 +476,197 @@ async fn rekognition(
         return with_request_id(err.into_response(), &request_id);
     };
     let mut seen = Vec::new();
-    let result = state.call(op, &headers, body, &mut seen).await;
+    let body = read_body(&headers, body).await;
+    let request: serde_json::Value = body
+        .as_ref()
+        .ok()
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let result = state.call(op, body, &mut seen).await;
+    let identity = state.identity(&headers).await;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let (response, outcome, status) = match result {
-        Ok(json) => (
-            ([(header::CONTENT_TYPE, AMZ_JSON_1_1)], json).into_response(),
-            "OK".to_owned(),
-            StatusCode::OK,
-        ),
+        Ok(json) => {
+            state.record(op, &request, &identity, user_agent, &request_id, None);
+            (
+                ([(header::CONTENT_TYPE, AMZ_JSON_1_1)], json).into_response(),
+                "OK".to_owned(),
+                StatusCode::OK,
+            )
+        }
         Err(err) => {
             let outcome = err.code.as_str().to_owned();
             let status = err.code.status();
             tracing::info!(operation = op.name(), code = %err.code, message = %err.message, "error answer");
+            state.record(
+                op,
+                &request,
+                &identity,
+                user_agent,
+                &request_id,
+                Some((err.code.as_str(), &err.message)),
+            );
             (err.into_response(), outcome, status)
         }
     };
     tracing::debug!(operation = op.name(), outcome = %outcome, images = ?seen, %request_id, "call");
     lock(&state.calls).record(op, seen, &outcome, status.as_u16());
     with_request_id(response, &request_id)
+}
+
+/// Answers a CloudTrail operation (only LookupEvents is served).
+async fn cloudtrail(
+    state: &AppState,
+    operation: &str,
+    headers: &HeaderMap,
+    body: Body,
+    request_id: &str,
+) -> Response {
+    let answer = match operation {
+        "LookupEvents" => match read_body(headers, body).await {
+            Ok(body) => crate::trail::lookup_events(lock(&state.trail).events(), &body),
+            Err(e) => Err(crate::trail::LookupError {
+                code: "SerializationException",
+                message: e.message,
+            }),
+        },
+        other => Err(crate::trail::LookupError {
+            code: "UnknownOperationException",
+            message: format!("argus-twin serves CloudTrail's LookupEvents only, not {other}"),
+        }),
+    };
+    let response = match answer {
+        Ok(json) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, AMZ_JSON_1_1)],
+            json.to_string(),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::info!(code = e.code, message = %e.message, "CloudTrail error answer");
+            (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, AMZ_JSON_1_1)],
+                serde_json::json!({"__type": e.code, "message": e.message}).to_string(),
+            )
+                .into_response()
+        }
+    };
+    with_request_id(response, request_id)
+}
+
+impl AppState {
+    /// Who signed the request (see [`crate::trail`]): Lambda functions are listed on MiniStack
+    /// for an access key not seen before.
+    async fn identity(&self, headers: &HeaderMap) -> Identity {
+        let key = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(access_key_of)
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(known) = lock(&self.identities).get(&key) {
+            return known;
+        }
+        let functions = match &self.ministack {
+            Some(endpoint) if !key.is_empty() => {
+                let endpoint = endpoint.clone();
+                match tokio::task::spawn_blocking(move || crate::trail::list_functions(&endpoint))
+                    .await
+                {
+                    Ok(Ok(functions)) => functions,
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "cannot list the Lambda functions");
+                        Vec::new()
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "listing task failed");
+                        Vec::new()
+                    }
+                }
+            }
+            _ => Vec::new(),
+        };
+        let identity = crate::trail::identify(&key, &self.trail_settings.account_id, &functions);
+        lock(&self.identities).remember(&key, &identity);
+        identity
+    }
+
+    /// Records a Rekognition call in the trail.
+    fn record(
+        &self,
+        op: Operation,
+        request: &serde_json::Value,
+        identity: &Identity,
+        user_agent: &str,
+        request_id: &str,
+        error: Option<(&str, &str)>,
+    ) {
+        lock(&self.trail).record(
+            &self.trail_settings,
+            crate::trail::now_ms(),
+            &Call {
+                operation: op.name(),
+                request,
+                identity,
+                user_agent,
+                request_id,
+                error,
+            },
+        );
+    }
+
+    /// Delivers the records not yet delivered as one log file into the trail bucket (created
+    /// when missing). Records whose delivery failed are kept for the next time.
+    async fn deliver(&self) {
+        let (Some(s3), Some(bucket)) = (&self.s3, &self.trail_settings.bucket) else {
+            return;
+        };
+        let records = lock(&self.trail).take_pending();
+        if records.is_empty() {
+            return;
+        }
+        let now = crate::trail::now_ms();
+        let id = format!("{:x}{:04x}", self.instance & 0xffff_ffff, now & 0xffff);
+        let key = crate::trail::log_file_key(&self.trail_settings, now, &id);
+        let body = match crate::trail::log_file_body(&records) {
+            Ok(body) => body,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot gzip the trail log file");
+                lock(&self.trail).restore_pending(records);
+                return;
+            }
+        };
+        if s3.head_bucket().bucket(bucket).send().await.is_err()
+            && let Err(e) = s3.create_bucket().bucket(bucket).send().await
+        {
+            tracing::debug!(error = %aws_sdk_s3::error::DisplayErrorContext(&e), bucket, "create_bucket");
+        }
+        match s3
+            .put_object()
+            .bucket(bucket)
+            .key(&key)
+            .content_type("application/json")
+            .content_encoding("gzip")
+            .body(body.into())
+            .send()
+            .await
+        {
+            Ok(_) => tracing::debug!(
+                bucket,
+                key,
+                records = records.len(),
+                "trail log file delivered"
+            ),
+            Err(e) => {
+                tracing::warn!(error = %aws_sdk_s3::error::DisplayErrorContext(&e), bucket, key, "trail log file not delivered; retrying at the next interval");
+                lock(&self.trail).restore_pending(records);
+            }
+        }
+    }
 }
 
 fn admin_json<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -534,6 +732,7 @@ async fn get_calls(State(state): State<Arc<AppState>>) -> Response {
 
 async fn delete_calls(State(state): State<Arc<AppState>>) -> Response {
     *lock(&state.calls) = CallLog::default();
+    lock(&state.trail).clear();
     admin_json(StatusCode::OK, &CallLog::default())
 }
 
@@ -556,6 +755,8 @@ pub struct ServerHandle {
     state: Arc<AppState>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The trail delivery loop, when delivering.
+    delivery: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for ServerHandle {
@@ -598,9 +799,25 @@ impl ServerHandle {
         lock(&self.state.calls).clone()
     }
 
-    /// Empties the call log.
+    /// Empties the call log (and the CloudTrail records).
     pub fn reset_calls(&self) {
         *lock(&self.state.calls) = CallLog::default();
+        lock(&self.state.trail).clear();
+    }
+
+    /// A copy of the CloudTrail records, oldest first ([`crate::trail`]).
+    pub fn trail_records(&self) -> Vec<serde_json::Value> {
+        lock(&self.state.trail)
+            .events()
+            .iter()
+            .map(|e| e.record.clone())
+            .collect()
+    }
+
+    /// Delivers the records not yet delivered to the trail bucket now (no-op without S3 or a
+    /// trail bucket).
+    pub async fn deliver_trail(&self) {
+        self.state.deliver().await;
     }
 
     /// Adds or replaces the fixture of the image with this SHA-256 (lowercase hex).
@@ -619,6 +836,10 @@ impl ServerHandle {
     ///
     /// Errors: [`ServeError::Server`] when the server task failed.
     pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        if let Some(delivery) = self.delivery.take() {
+            delivery.abort();
+            self.state.deliver().await;
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -639,6 +860,9 @@ impl ServerHandle {
 
 impl Drop for ServerHandle {
     fn drop(&mut self) {
+        if let Some(delivery) = self.delivery.take() {
+            delivery.abort();
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -704,6 +928,25 @@ pub async fn serve(config: Config) -> Result<ServerHandle, ServeError> {
         decodes: AtomicU64::new(0),
         next_request: AtomicU64::new(1),
         instance,
+        trail: Mutex::new(Trail::new(instance)),
+        trail_settings: config.trail.clone(),
+        identities: Mutex::new(Identities::default()),
+        ministack: config.s3.as_ref().map(|s| s.endpoint_url.clone()),
+    });
+    let delivery = (state.s3.is_some() && config.trail.bucket.is_some()).then(|| {
+        let state = state.clone();
+        let every = config
+            .trail
+            .delivery_interval
+            .max(Duration::from_millis(100));
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                state.deliver().await;
+            }
+        })
     });
     let app = router(state.clone());
     let (stop, stopped) = oneshot::channel::<()>();
@@ -727,5 +970,6 @@ pub async fn serve(config: Config) -> Result<ServerHandle, ServeError> {
         state,
         stop: Some(stop),
         task: Some(task),
+        delivery,
     })
 }

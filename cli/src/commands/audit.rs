@@ -35,7 +35,8 @@ pub struct AuditArgs {
     #[arg(long)]
     pub from_bucket: bool,
     /// The trail bucket for --from-bucket, in the prod stage's Region like the argus-audit
-    /// stack's (default: that stack's TrailBucketName output).
+    /// stack's (default: that stack's TrailBucketName output; on the local twin argus-twin's
+    /// trail bucket, `argus-twin-trail`).
     #[arg(long, value_name = "NAME", requires = "from_bucket")]
     pub bucket: Option<String>,
     /// Print a JSON array of calls (fields: time, event, caller, callerArn, callerType, source,
@@ -89,8 +90,18 @@ pub async fn run(context: &Context, args: &AuditArgs) -> Result<(), Failure> {
 
     let (events, source) = if args.from_bucket {
         // The trail bucket lives with the audit stack; the log folders are per event Region.
-        let aws = aws_for(context, &account_target).await?;
-        let bucket = trail_bucket(&aws, args.bucket.as_deref()).await?;
+        // The local stage's twin keeps its trail bucket in the local stage's Region.
+        let bucket_target = if stage.as_ref().is_some_and(|s| s.stage == "local") {
+            &events_target
+        } else {
+            &account_target
+        };
+        let aws = aws_for(context, bucket_target).await?;
+        // On the local twin argus-twin delivers the trail's log files to its own bucket.
+        let bucket = match args.bucket.as_deref() {
+            None if aws.is_custom_endpoint() => argus_twin::lifecycle::TRAIL_BUCKET.to_owned(),
+            given => trail_bucket(&aws, given).await?,
+        };
         let (events, files) =
             read_trail_logs(&aws, &bucket, &events_target.region, &window).await?;
         let source = format!(
@@ -115,9 +126,9 @@ pub async fn run(context: &Context, args: &AuditArgs) -> Result<(), Failure> {
             "the CloudTrail event history (LookupEvents) in {}",
             events_target.region
         );
-        if aws.is_custom_endpoint() {
+        if aws.is_custom_endpoint() && std::env::var_os("AWS_ENDPOINT_URL_CLOUDTRAIL").is_none() {
             source.push_str(
-                "; on the local twin Rekognition calls go to argus-twin, which CloudTrail (MiniStack) does not record",
+                "; on the local twin argus-twin records the Rekognition calls: export AWS_ENDPOINT_URL_CLOUDTRAIL as `argus local up` prints",
             );
         }
         (events, source)

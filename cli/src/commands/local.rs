@@ -78,6 +78,15 @@ pub struct ServeArgs {
     /// Fixtures folder (an override; none: every answer from the models).
     #[arg(long)]
     pub fixtures: Option<PathBuf>,
+    /// Region of the S3 signing and of the CloudTrail records.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Deliver the CloudTrail records as gzipped log files into this bucket on the S3 endpoint.
+    #[arg(long, value_name = "BUCKET")]
+    pub trail_bucket: Option<String>,
+    /// Seconds between two trail log file deliveries.
+    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    pub trail_delivery_seconds: u64,
 }
 
 /// Runs `argus local …`.
@@ -169,6 +178,11 @@ fn print_state(state: &TwinState) {
         state.rekognition.pid
     );
     print_models(state.rekognition.port);
+    println!(
+        "  CloudTrail: argus-twin records every Rekognition call (LookupEvents at {}) and delivers the log files to s3://{}/AWSLogs/ every 5 s",
+        state.rekognition.endpoint(),
+        argus_twin::lifecycle::TRAIL_BUCKET
+    );
     println!("Use it from a shell:");
     let env: Vec<String> = state
         .environment()
@@ -229,10 +243,18 @@ pub fn status(state_dir: &Path) -> Result<(), Failure> {
 }
 
 async fn serve_rekognition(args: &ServeArgs) -> Result<(), Failure> {
+    let mut s3 = argus_twin::S3Settings::local(&args.s3_endpoint);
+    s3.region = args.region.clone();
     let config = argus_twin::Config {
         port: args.port,
         fixtures_dir: args.fixtures.clone(),
-        s3: Some(argus_twin::S3Settings::local(&args.s3_endpoint)),
+        s3: Some(s3),
+        trail: argus_twin::trail::TrailSettings {
+            region: args.region.clone(),
+            bucket: args.trail_bucket.clone(),
+            delivery_interval: std::time::Duration::from_secs(args.trail_delivery_seconds),
+            ..argus_twin::trail::TrailSettings::default()
+        },
         ..argus_twin::Config::default()
     };
     let server = argus_twin::serve(config)
