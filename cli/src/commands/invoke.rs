@@ -4,7 +4,7 @@
 
 use crate::cli::Failure;
 use crate::ops::events::HttpRequest;
-use crate::ops::invoke::{EventKind, InvokeOptions, InvokeOutcome, invoke, known_functions};
+use crate::ops::invoke::{EventKind, InvokeOptions, InvokeOutcome, invoke};
 use crate::ops::logs::{header, render_line};
 use crate::ops::{Context, block_on};
 
@@ -17,7 +17,7 @@ use crate::ops::{Context, block_on};
   argus invoke api --stage beta --method POST --path /uploads --body '{\"filename\":\"cat.jpg\",\"contentType\":\"image/jpeg\",\"size\":1024}'")]
 pub struct InvokeArgs {
     /// The function as the stage's stack names it: processor or api.
-    #[arg(value_name = "FUNCTION", value_parser = parse_function)]
+    #[arg(value_name = "FUNCTION", value_parser = crate::ops::invoke::parse_function)]
     pub function: String,
     /// The stage whose deployed function is invoked (beta, prod or local).
     #[arg(long, value_name = "STAGE")]
@@ -41,17 +41,6 @@ pub struct InvokeArgs {
     /// Print the event as JSON and invoke nothing.
     #[arg(long)]
     pub print_event: bool,
-}
-
-fn parse_function(name: &str) -> Result<String, String> {
-    crate::ops::invoke::logical_id(name)
-        .map(|_| name.to_owned())
-        .map_err(|_| {
-            format!(
-                "unknown function; the stage's functions are {}",
-                known_functions()
-            )
-        })
 }
 
 /// Runs `argus invoke`.

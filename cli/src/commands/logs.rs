@@ -30,7 +30,7 @@ pub struct LogsArgs {
     #[arg(long, value_name = "STAGE")]
     pub stage: String,
     /// Only this function: processor or api. Default: every function of the stage.
-    #[arg(value_name = "FUNCTION", value_parser = parse_function)]
+    #[arg(value_name = "FUNCTION", value_parser = crate::ops::invoke::parse_function)]
     pub function: Option<String>,
     /// How far back to look: a whole number and a unit, s, m, h or d (`30s`, `10m`, `2h`).
     #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = parse_since)]
@@ -45,17 +45,6 @@ pub struct LogsArgs {
     /// Print the lines as the functions wrote them (JSON lines), one per line, without columns.
     #[arg(long)]
     pub json: bool,
-}
-
-fn parse_function(name: &str) -> Result<String, String> {
-    crate::ops::invoke::logical_id(name)
-        .map(|_| name.to_owned())
-        .map_err(|_| {
-            format!(
-                "unknown function; the stage's functions are {}",
-                crate::ops::invoke::known_functions()
-            )
-        })
 }
 
 fn now_ms() -> i64 {

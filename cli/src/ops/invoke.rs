@@ -110,6 +110,20 @@ pub fn known_functions() -> String {
         .join(", ")
 }
 
+/// A clap value parser for a FUNCTION argument (`argus invoke`, `argus logs`): the name when the
+/// stage has such a function, else a message listing the known ones.
+///
+/// # Errors
+/// The message, when `name` is not one of [`FUNCTIONS`].
+pub fn parse_function(name: &str) -> Result<String, String> {
+    logical_id(name).map(|_| name.to_owned()).map_err(|_| {
+        format!(
+            "unknown function; the stage's functions are {}",
+            known_functions()
+        )
+    })
+}
+
 /// The logical ID of `function` in the stage's stack.
 ///
 /// # Errors

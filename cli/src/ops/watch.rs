@@ -259,7 +259,18 @@ pub async fn watch(
                     "{name}: changed: {}",
                     shown.into_iter().collect::<Vec<_>>().join(", ")
                 ));
-                react_to(context, target, options, reaction, report).await;
+                // Ctrl-C stops the watch at once, even in the middle of a build or a hotswap.
+                let interrupted = tokio::select! {
+                    () = react_to(context, target, options, reaction, report) => false,
+                    _ = interrupt.recv() => true,
+                    _ = terminate.recv() => true,
+                };
+                if interrupted {
+                    report.info(&format!(
+                        "{name}: interrupted during a rebuild or hotswap: a function may still run its previous code or configuration"
+                    ));
+                    break;
+                }
                 if let Some(tail) = &mut tail {
                     tail.refresh(&name).await;
                 }
