@@ -34,9 +34,10 @@ pub struct Cli {
         value_name = "DIR"
     )]
     pub config_dir: PathBuf,
-    /// The cloud assembly folder (templates, manifest, bundles).
-    #[arg(long, global = true, default_value = "cdk.out", value_name = "DIR")]
-    pub out: PathBuf,
+    /// The cloud assembly folder (templates, manifest, bundles); default `cdk.out`. For
+    /// `argus report`, the report folder (default `cdk.out/report`).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -83,6 +84,11 @@ pub enum Command {
     /// (LookupEvents), or the audit trail's log files with --from-bucket. Newest first, as a
     /// table (TIME, EVENT, CALLER, IMAGE, RESULT) or a JSON array with --json.
     Audit(commands::audit::AuditArgs),
+    /// Write a self-contained HTML report of a stage's results into `--out DIR` (default
+    /// cdk.out/report): one card per image, newest first, with faces, text lines and objects
+    /// boxed on the image, labels, text, face decision, moderation labels, alert, status,
+    /// SHA-256 and the JSON result; filterable by status and alert.
+    Report(commands::report::ReportArgs),
 }
 
 /// `argus synth` options.
@@ -318,7 +324,7 @@ impl From<ToolkitError> for Failure {
 pub fn run(cli: Cli) -> Result<(), Failure> {
     let context = crate::ops::Context {
         config_dir: cli.config_dir,
-        out: cli.out,
+        out: cli.out.clone().unwrap_or_else(|| PathBuf::from("cdk.out")),
         aws: None,
     };
     match cli.command {
@@ -332,5 +338,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Demo(args) => commands::demo::run(&context, &args),
         Command::Analyze(args) => commands::analyze::run(&context, &args),
         Command::Audit(args) => crate::ops::block_on(commands::audit::run(&context, &args)),
+        Command::Report(args) => {
+            crate::ops::block_on(commands::report::run(&context, &args, cli.out.as_deref()))
+        }
     }
 }

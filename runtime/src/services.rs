@@ -98,14 +98,7 @@ pub trait ObjectStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// A DetectText line.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TextLine {
-    /// The detected text of the line.
-    pub text: String,
-    /// Percent 0–100.
-    pub confidence: f32,
-}
+pub use crate::record::TextLine;
 
 /// What CompareFaces found in the target (uploaded) image.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -62,12 +62,14 @@ impl Rekognition for CannedRekognition {
             name: "Rocket".into(),
             confidence: 97.25,
             parents: vec!["Vehicle".into()],
+            instances: vec![],
         }])
     }
     async fn detect_text(&self, _: &S3Object) -> Result<Vec<TextLine>, RekognitionError> {
         Ok(vec![TextLine {
             text: "LAUNCH".into(),
             confidence: 99.5,
+            bounding_box: None,
         }])
     }
     async fn detect_faces(&self, _: &S3Object) -> Result<Vec<Face>, RekognitionError> {

@@ -595,7 +595,13 @@ mod tests {
         let local = parse("local", &shipped("local")).unwrap();
         assert_eq!(local.processor.bundle, argus_cdk::asset::BundleTarget::Host);
         for stage in ["beta", "prod"] {
-            assert!(parse(stage, &shipped(stage)).unwrap().processor.bundle.is_lambda());
+            assert!(
+                parse(stage, &shipped(stage))
+                    .unwrap()
+                    .processor
+                    .bundle
+                    .is_lambda()
+            );
         }
     }
 

@@ -53,8 +53,12 @@ pub fn run(context: &Context, args: &DemoArgs) -> Result<(), Failure> {
         .into_iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
+    println!("Results report: {}", report.report.display());
     println!("Inspect more:");
     println!("  argus local status                      the twin's processes");
+    println!(
+        "  argus report --stage local --since 1d   the results report again (with the env below)"
+    );
     println!("  argus diff --stage local                the deployed stack against the code");
     println!("  env {} \\", env.join(" "));
     println!(

@@ -10,4 +10,5 @@ pub mod deploy;
 pub mod destroy;
 pub mod diff;
 pub mod local;
+pub mod report;
 pub mod synth;

@@ -66,6 +66,8 @@ pub struct DemoReport {
     pub twin: TwinState,
     /// The results table.
     pub results_table: String,
+    /// The HTML results report (`<out>/report/index.html`) of this run's images.
+    pub report: PathBuf,
 }
 
 /// What the demo runs on.
@@ -168,6 +170,8 @@ pub fn run_demo(
             ));
         }
         let images = sample_images(&args.samples)?;
+        // Records are stamped to the second: the report takes this run's from here on.
+        let started = chrono::Utc::now() - chrono::Duration::seconds(1);
         let run_prefix = format!("{}demo-{}/", config.storage.input_prefix, run_stamp());
         let progress = report.progress(images.len() as u64, "upload");
         let mut rows = Vec::new();
@@ -205,16 +209,29 @@ pub fn run_demo(
             report,
         )
         .await?;
-        Ok::<_, Failure>((rows, table))
+        Ok::<_, Failure>((rows, table, started))
     };
-    let (rows, results_table) = block_on(flow)?;
+    let (rows, results_table, started) = block_on(flow)?;
     let files = write_results(&results_dir, &rows)?;
+    let written = block_on(super::report::write_report(
+        &aws,
+        &results_table,
+        &config.stage,
+        started,
+        &context.out.join("report"),
+    ))?;
+    report.info(&format!(
+        "Report of {} images: {}",
+        written.cards,
+        written.index.display()
+    ));
     Ok(DemoReport {
         rows,
         files,
         results_dir,
         twin,
         results_table,
+        report: written.index,
     })
 }
 

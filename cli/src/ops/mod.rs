@@ -8,7 +8,8 @@
 //! - [`deploy`]: publish a stack's assets and deploy it through a change set;
 //! - [`analyze`]: analyse one image exactly as the deployed processor does;
 //! - [`audit_trail`]: read the audit trail (CloudTrail) into Rekognition calls;
-//! - [`demo`]: the whole pipeline on the sample images on the local twin.
+//! - [`demo`]: the whole pipeline on the sample images on the local twin;
+//! - [`report`]: the HTML results report of a stage.
 
 pub mod analyze;
 pub mod audit_trail;
@@ -16,6 +17,7 @@ pub mod bootstrap;
 pub mod bundle;
 pub mod demo;
 pub mod deploy;
+pub mod report;
 
 use std::path::PathBuf;
 

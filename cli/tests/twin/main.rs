@@ -11,5 +11,6 @@ mod demo;
 mod hostile;
 mod local_twin;
 mod pipeline;
+mod report;
 mod soak;
 mod toolkit;
