@@ -41,16 +41,21 @@ impl AwsContext {
     /// `default_region` as the fallback Region, short connect timeouts (so an unreachable endpoint
     /// fails in seconds) and the standard retry mode (3 attempts).
     pub async fn load(default_region: &str) -> Self {
-        let config = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(https_client())
-            .region(
-                aws_config::meta::region::RegionProviderChain::default_provider()
-                    .or_else(Region::new(default_region.to_owned())),
-            )
-            .timeout_config(timeouts())
-            .retry_config(retries())
-            .load()
-            .await;
+        // The loader's own Region chain shares its HTTPS client (a `RegionProviderChain` built
+        // here would build an IMDS client without one, as the SDK lacks `default-https-client`).
+        let loader = || {
+            aws_config::defaults(BehaviorVersion::latest())
+                .http_client(https_client())
+                .timeout_config(timeouts())
+                .retry_config(retries())
+        };
+        let mut config = loader().load().await;
+        if config.region().is_none() {
+            config = loader()
+                .region(Region::new(default_region.to_owned()))
+                .load()
+                .await;
+        }
         Self::from_config(config)
     }
 
