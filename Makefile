@@ -15,11 +15,20 @@ ARGUS := target/debug/argus
 MODELS_DIR ?= $(or $(ARGUS_MODELS_DIR),.argus/models)
 OUT ?= cdk.out
 
-.PHONY: help lint-tools bundle-tools twin-tools guard-tools model-tools tools models labels-table eval build argus synth diagram bundle bootstrap deploy-beta deploy-prod demo demo-down \
+.PHONY: help browser-tools lint-tools bundle-tools twin-tools guard-tools model-tools tools models labels-table eval build argus synth diagram bundle bootstrap deploy-beta deploy-prod demo demo-down \
         test check fmt clippy bench clean
 
 help: ## List the verbs
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+CHROMIUM ?= /usr/bin/chromium
+
+browser-tools: ## Install headless Chromium (Debian packages chromium, fonts-dejavu-core) for the report test; skipped when $(CHROMIUM) exists
+	@if [ -x "$(CHROMIUM)" ]; then echo "Chromium: $(CHROMIUM) is installed"; else \
+	  echo "Installing chromium and fonts-dejavu-core (apt-get)…"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; fi
 
 lint-tools: $(LINT_VENV)/.installed ## Install the pinned linters (cfn-lint, checkov, actionlint) into .venv/lint
 

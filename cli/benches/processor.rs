@@ -207,6 +207,8 @@ impl Twin {
                 &m,
                 "--rekognition-port",
                 &r,
+                "--fixtures",
+                "samples/fixtures",
             ],
             false,
         )?;

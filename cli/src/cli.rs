@@ -38,7 +38,8 @@ pub struct Cli {
     )]
     pub config_dir: PathBuf,
     /// Where the output goes: the cloud assembly folder (templates, manifest, bundles; default
-    /// cdk.out); for `argus diagram`, the file to write (default: stdout).
+    /// cdk.out); for `argus diagram`, the file to write (default: stdout); for `argus report`,
+    /// the report folder (default cdk.out/report).
     #[arg(long, global = true, value_name = "PATH")]
     pub out: Option<PathBuf>,
     /// What to do.
@@ -111,6 +112,11 @@ pub enum Command {
     /// The functions log JSON lines; --json prints them as they are. --filter keeps the lines
     /// containing a text (an image ID, a request ID); --follow keeps polling until Ctrl-C.
     Logs(commands::logs::LogsArgs),
+    /// Write a self-contained HTML report of a stage's results into `--out DIR` (default
+    /// cdk.out/report): one card per image, newest first, with faces, text lines and objects
+    /// boxed on the image, labels, text, face decision, moderation labels, alert, status,
+    /// SHA-256 and the JSON result; filterable by status and alert.
+    Report(commands::report::ReportArgs),
 }
 
 /// `argus synth` options.
@@ -397,5 +403,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Diagram(args) => commands::diagram::run(&context, &args, cli.out.as_deref()),
         Command::Invoke(args) => commands::invoke::run(&context, &args),
         Command::Logs(args) => commands::logs::run(&context, &args),
+        Command::Report(args) => {
+            crate::ops::block_on(commands::report::run(&context, &args, cli.out.as_deref()))
+        }
     }
 }

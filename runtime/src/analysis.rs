@@ -178,6 +178,7 @@ pub fn apply(
     record.expires_at = record::expires_at(processed_at, settings.ttl_hours);
     if let Some(lines) = &analysis.text {
         record.set_text(lines.iter().map(|l| (l.text.as_str(), l.confidence)));
+        record.text_lines = Some(lines.clone());
     }
     record.faces = analysis.faces.map(Faces::new);
     let alert = policy::weapon_alert(
@@ -355,6 +356,7 @@ mod tests {
                     name: "Knife".into(),
                     confidence: 93.5,
                     parents: vec!["Weapon".into()],
+                    instances: vec![],
                 }],
                 model_version: Some("efficientnet-lite0+mtcnn".into()),
             })
@@ -369,10 +371,12 @@ mod tests {
                     TextLine {
                         text: "STOP".into(),
                         confidence: 99.0,
+                        bounding_box: None,
                     },
                     TextLine {
                         text: "AHEAD".into(),
                         confidence: 97.0,
+                        bounding_box: None,
                     },
                 ]
                 .into()),

@@ -29,7 +29,9 @@ use crate::api::{
     self, Api, ApiSettings, ImageIndex, Lookup, Page, PageKey, Presigned, Presigner, ServiceError,
 };
 use crate::processor::Deps;
-use crate::record::{BoundingBox, Face, ImageRecord, Label, ModerationLabel, Status};
+use crate::record::{
+    BoundingBox, Face, ImageRecord, Label, LabelInstance, ModerationLabel, Status,
+};
 use crate::services::{
     AlertTopic, CLAIMED, Claim, ClaimOutcome, DecisionEvent, DecisionLog, DecisionLogOutcome,
     Detected, FaceComparison, ItemState, ItemStatus, ObjectStore, PublishError, PutOutcome,
@@ -383,6 +385,16 @@ pub struct RekognitionService {
     pub client: aws_sdk_rekognition::Client,
 }
 
+/// Rekognition's box (every side optional in the SDK) as the record's, missing sides 0.
+fn bounding_box(b: &aws_sdk_rekognition::types::BoundingBox) -> BoundingBox {
+    BoundingBox {
+        width: b.width().unwrap_or_default(),
+        height: b.height().unwrap_or_default(),
+        left: b.left().unwrap_or_default(),
+        top: b.top().unwrap_or_default(),
+    }
+}
+
 fn image(object: &S3Object) -> Image {
     Image::builder()
         .s3_object(
@@ -423,6 +435,16 @@ impl Rekognition for RekognitionService {
                     .iter()
                     .filter_map(|p| p.name().map(str::to_owned))
                     .collect(),
+                instances: l
+                    .instances()
+                    .iter()
+                    .filter_map(|i| {
+                        Some(LabelInstance {
+                            confidence: i.confidence().unwrap_or_default(),
+                            bounding_box: bounding_box(i.bounding_box()?),
+                        })
+                    })
+                    .collect(),
             })
             .collect();
         Ok(Detected {
@@ -449,6 +471,10 @@ impl Rekognition for RekognitionService {
             .map(|t| TextLine {
                 text: t.detected_text().unwrap_or_default().to_owned(),
                 confidence: t.confidence().unwrap_or_default(),
+                bounding_box: t
+                    .geometry()
+                    .and_then(|g| g.bounding_box())
+                    .map(bounding_box),
             })
             .collect();
         Ok(Detected {
@@ -468,17 +494,14 @@ impl Rekognition for RekognitionService {
         Ok(output
             .face_details()
             .iter()
-            .map(|f| {
-                let b = f.bounding_box();
-                Face {
-                    confidence: f.confidence().unwrap_or_default(),
-                    bounding_box: BoundingBox {
-                        width: b.and_then(|b| b.width()).unwrap_or_default(),
-                        height: b.and_then(|b| b.height()).unwrap_or_default(),
-                        left: b.and_then(|b| b.left()).unwrap_or_default(),
-                        top: b.and_then(|b| b.top()).unwrap_or_default(),
-                    },
-                }
+            .map(|f| Face {
+                confidence: f.confidence().unwrap_or_default(),
+                bounding_box: f.bounding_box().map(bounding_box).unwrap_or(BoundingBox {
+                    width: 0.0,
+                    height: 0.0,
+                    left: 0.0,
+                    top: 0.0,
+                }),
             })
             .collect())
     }

@@ -245,6 +245,7 @@ mod tests {
             name: name.into(),
             confidence,
             parents: parents.iter().map(|p| (*p).to_owned()).collect(),
+            instances: vec![],
         }
     }
 

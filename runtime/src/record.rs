@@ -89,6 +89,35 @@ pub struct Label {
     /// Names of the label's ancestors in Rekognition's taxonomy, e.g. `["Weapon"]`.
     #[serde(default)]
     pub parents: Vec<String>,
+    /// Where the label's objects are (DetectLabels `Instances`), for labels of common objects;
+    /// empty (and not written) otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instances: Vec<LabelInstance>,
+}
+
+/// One object of a label (DetectLabels `Instance`,
+/// <https://docs.aws.amazon.com/rekognition/latest/APIReference/API_Instance.html>).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LabelInstance {
+    /// Percent 0–100.
+    pub confidence: f32,
+    /// Where it is.
+    pub bounding_box: BoundingBox,
+}
+
+/// A DetectText line (`Type` LINE,
+/// <https://docs.aws.amazon.com/rekognition/latest/APIReference/API_TextDetection.html>).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TextLine {
+    /// The detected text of the line.
+    pub text: String,
+    /// Percent 0–100.
+    pub confidence: f32,
+    /// Where it is (`Geometry.BoundingBox`); absent when Rekognition gave no geometry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounding_box: Option<BoundingBox>,
 }
 
 /// A DetectModerationLabels label.
@@ -104,7 +133,7 @@ pub struct ModerationLabel {
     pub parent_name: Option<String>,
 }
 
-/// Where a face is, as ratios (0–1) of the image's width and height.
+/// Where a face, text line or object is, as ratios (0–1) of the image's width and height.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BoundingBox {
@@ -260,6 +289,9 @@ pub struct ImageRecord {
     /// DetectText lines joined with `\n`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_text: Option<String>,
+    /// DetectText lines with their boxes, in Rekognition's order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_lines: Option<Vec<TextLine>>,
     /// Number of DetectText lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocr_line_count: Option<u32>,
@@ -322,6 +354,7 @@ impl ImageRecord {
             status,
             labels: None,
             ocr_text: None,
+            text_lines: None,
             ocr_line_count: None,
             ocr_avg_confidence_pct: None,
             faces: None,
@@ -496,6 +529,7 @@ mod tests {
             name: "Knife".into(),
             confidence: 97.5,
             parents: vec!["Weapon".into()],
+            instances: vec![],
         }]);
         r.set_text([("HELLO", 99.0), ("WORLD", 98.0)]);
         r.faces = Some(Faces::new(vec![Face {

@@ -98,14 +98,7 @@ pub trait ObjectStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// A DetectText line.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TextLine {
-    /// The detected text of the line.
-    pub text: String,
-    /// Percent 0–100.
-    pub confidence: f32,
-}
+pub use crate::record::TextLine;
 
 /// What a Detect* call found, with the model version Rekognition reported beside it
 /// (`LabelModelVersion`, `TextModelVersion`, `ModerationModelVersion`; e.g. `3.0` on AWS,

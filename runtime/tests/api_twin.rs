@@ -62,6 +62,7 @@ impl Rekognition for CannedRekognition {
             name: "Rocket".into(),
             confidence: 97.25,
             parents: vec!["Vehicle".into()],
+            instances: vec![],
         }]
         .into())
     }
@@ -69,6 +70,7 @@ impl Rekognition for CannedRekognition {
         Ok(vec![TextLine {
             text: "LAUNCH".into(),
             confidence: 99.5,
+            bounding_box: None,
         }]
         .into())
     }

@@ -23,6 +23,11 @@ pub struct DemoArgs {
     /// absent).
     #[arg(long, value_name = "DIR")]
     pub photos: Option<PathBuf>,
+    /// Folder of Rekognition fixtures (`<sha256>.json`, e.g. `samples/fixtures`) that override
+    /// the models for the images they name, as the tests do. Without it (the default) every
+    /// answer comes from argus-twin's models.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
     /// Where the result files go (default: <out>/demo).
     #[arg(long, value_name = "DIR")]
     pub results: Option<PathBuf>,
@@ -42,6 +47,7 @@ pub fn run(context: &Context, args: &DemoArgs) -> Result<(), Failure> {
             .photos
             .clone()
             .unwrap_or_else(|| argus_twin::vision::models_dir().join("photos")),
+        fixtures: args.fixtures.clone(),
         wait: Duration::from_secs(args.wait),
         results: args.results.clone(),
         state_dir: args.state_dir.clone(),
@@ -62,8 +68,12 @@ pub fn run(context: &Context, args: &DemoArgs) -> Result<(), Failure> {
         .into_iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
+    println!("Results report: {}", report.report.display());
     println!("Inspect more:");
     println!("  argus local status                      the twin's processes");
+    println!(
+        "  argus report --stage local --since 1d   the results report again (with the env below)"
+    );
     println!("  argus diff --stage local                the deployed stack against the code");
     println!("  env {} \\", env.join(" "));
     println!(

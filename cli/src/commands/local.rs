@@ -57,13 +57,11 @@ pub struct UpArgs {
     /// the local stage config, so the deployed processor finds it).
     #[arg(long)]
     pub rekognition_port: Option<u16>,
-    /// Folder of Rekognition fixtures (`<sha256>.json`): an image that has one is answered
-    /// from it instead of the models.
-    #[arg(long, default_value = "samples/fixtures", value_name = "DIR")]
-    pub fixtures: PathBuf,
-    /// No fixtures: every answer comes from argus-twin's models.
-    #[arg(long, conflicts_with = "fixtures")]
-    pub no_fixtures: bool,
+    /// Folder of Rekognition fixtures (`<sha256>.json`, e.g. `samples/fixtures`), an override
+    /// for tests: an image that has one is answered from it instead of the models. Without it
+    /// every answer comes from argus-twin's models.
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
 }
 
 /// `serve-rekognition` options.
@@ -120,7 +118,7 @@ pub fn up(context: &Context, state_dir: &Path, args: &UpArgs) -> Result<TwinStat
             port_of(local.analysis.rekognition_endpoint.as_deref())
                 .unwrap_or(argus_twin::server::DEFAULT_PORT)
         }),
-        fixtures: (!args.no_fixtures).then(|| args.fixtures.clone()),
+        fixtures: args.fixtures.clone(),
         region: local.region,
         project_dir: std::env::current_dir()
             .map_err(|e| Failure::new(1, format!("cannot read the current folder: {e}")))?,

@@ -13,5 +13,6 @@ pub mod diff;
 pub mod invoke;
 pub mod local;
 pub mod logs;
+pub mod report;
 pub mod synth;
 pub mod watch;

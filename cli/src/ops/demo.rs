@@ -67,6 +67,8 @@ pub struct DemoReport {
     pub twin: TwinState,
     /// The results table.
     pub results_table: String,
+    /// The HTML results report (`<out>/report/index.html`) of this run's images.
+    pub report: PathBuf,
 }
 
 /// What the demo runs on.
@@ -77,6 +79,9 @@ pub struct DemoOptions {
     /// A second folder of images to upload, when it exists: real photos without fixtures, which
     /// the models answer (`<models>/photos` from `make models`).
     pub photos: PathBuf,
+    /// Folder of Rekognition fixtures that override the models for the images they name (the
+    /// tests' deterministic answers); `None`: every answer comes from the models.
+    pub fixtures: Option<PathBuf>,
     /// How long to wait for every result before giving up.
     pub wait: Duration,
     /// Where the result files go (default: `<out>/demo`).
@@ -101,8 +106,7 @@ pub fn run_demo(
     let up = UpArgs {
         ministack_port: args.ministack_port,
         rekognition_port: None,
-        fixtures: PathBuf::from("samples/fixtures"),
-        no_fixtures: false,
+        fixtures: args.fixtures.clone(),
     };
     let twin = crate::commands::local::up(context, &args.state_dir, &up)?;
     let aws = AwsContext::for_endpoint(
@@ -182,6 +186,8 @@ pub fn run_demo(
                 args.photos.display()
             ));
         }
+        // Records are stamped to the second: the report takes this run's from here on.
+        let started = chrono::Utc::now() - chrono::Duration::seconds(1);
         let run_prefix = format!("{}demo-{}/", config.storage.input_prefix, run_stamp());
         let progress = report.progress(images.len() as u64, "upload");
         let mut rows = Vec::new();
@@ -219,16 +225,29 @@ pub fn run_demo(
             report,
         )
         .await?;
-        Ok::<_, Failure>((rows, table))
+        Ok::<_, Failure>((rows, table, started))
     };
-    let (rows, results_table) = block_on(flow)?;
+    let (rows, results_table, started) = block_on(flow)?;
     let files = write_results(&results_dir, &rows)?;
+    let written = block_on(super::report::write_report(
+        &aws,
+        &results_table,
+        &config.stage,
+        started,
+        &context.out.join("report"),
+    ))?;
+    report.info(&format!(
+        "Report of {} images: {}",
+        written.cards,
+        written.index.display()
+    ));
     Ok(DemoReport {
         rows,
         files,
         results_dir,
         twin,
         results_table,
+        report: written.index,
     })
 }
 

@@ -14,6 +14,7 @@
 //! - [`events`]: realistic Lambda events (S3, SQS, HTTP API) with the aws_lambda_events types;
 //! - [`invoke`]: find a stage's deployed function and invoke it with such an event;
 //! - [`logs`]: the functions' CloudWatch Logs, rendered as columns.
+//! - [`report`]: the HTML results report of a stage.
 
 pub mod analyze;
 pub mod audit_trail;
@@ -25,6 +26,7 @@ pub mod diagram;
 pub mod events;
 pub mod invoke;
 pub mod logs;
+pub mod report;
 pub mod watch;
 
 use std::path::PathBuf;

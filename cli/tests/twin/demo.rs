@@ -1,7 +1,9 @@
 //! `make demo`'s flow end to end (`argus demo`): twin up, bundle, bootstrap, deploy, upload every
 //! sample, wait for every record; the printed table and the result files are checked against the
-//! fixtures and the SHA-256 that `sha256sum` gives. The twin is stopped afterwards and no process
-//! of it is left.
+//! fixtures and the SHA-256 that `sha256sum` gives; the results report (`argus report` and the
+//! demo's own) is rendered in headless Chromium and checked ([`crate::report`]); `argus audit`
+//! lists the processor's Rekognition calls from the twin's CloudTrail ([`crate::audit`]). The
+//! twin is stopped afterwards and no process of it is left.
 
 use std::collections::BTreeMap;
 
@@ -59,6 +61,8 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         .current_dir(crate::common::root())
         .args([
             "demo",
+            "--fixtures",
+            "samples/fixtures",
             "--wait",
             "240",
             "--ministack-port",
@@ -78,6 +82,35 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
     let recorded: Value =
         serde_json::from_str(&std::fs::read_to_string(state.path().join("twin.json")).unwrap())
             .unwrap();
+    // `argus report` on the twin the demo left running (the demo wrote its own at <out>/report).
+    let twin: argus_twin::lifecycle::TwinState = serde_json::from_value(recorded.clone()).unwrap();
+    let report_dir = tempfile::tempdir().unwrap();
+    let report = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
+        .current_dir(crate::common::root())
+        .args([
+            "report",
+            "--stage",
+            "local",
+            "--since",
+            "1h",
+            "--config-dir",
+        ])
+        .arg(config.path())
+        .arg("--out")
+        .arg(report_dir.path())
+        .envs(twin.environment())
+        .output()
+        .unwrap();
+    // `argus audit` on the same twin: one DetectLabels call per processed image.
+    let processed = std::fs::read_dir(results.path())
+        .map(|entries| {
+            entries
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .filter(|text| text.contains("\"status\":\"PROCESSED\""))
+                .count()
+        })
+        .unwrap_or(0);
+    let audit = crate::audit::collect(&twin, config.path(), processed);
     let down = std::process::Command::new(env!("CARGO_BIN_EXE_argus"))
         .current_dir(crate::common::root())
         .args(["local", "down", "--state-dir"])
@@ -224,4 +257,31 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         "{text_row} lacks the OCR text `{first_line}`"
     );
     assert!(stdout.contains("make demo-down"));
+
+    // The results report, from `argus report` and from the demo itself.
+    assert!(
+        report.status.success(),
+        "argus report failed: {}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let records: Vec<Value> = std::fs::read_dir(results.path())
+        .unwrap()
+        .map(|e| {
+            serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap()).unwrap()
+        })
+        .collect();
+    assert_eq!(records.len(), samples.len() + photos.len());
+    crate::report::check_report(report_dir.path(), &records);
+    let demo_report = out.path().join("report");
+    assert!(stdout.contains(&format!("{}", demo_report.join("index.html").display())));
+    crate::report::check_report(&demo_report, &records);
+    // The audit trail of the demo's calls, from LookupEvents and from the trail bucket.
+    crate::audit::check(&audit, &records);
+    // `ARGUS_REPORT_SCREENSHOT=/tmp/report.png` keeps it (docs/report.png is make demo's).
+    let png = out.path().join("report.png");
+    crate::report::screenshot(&demo_report.join("index.html"), &png);
+    assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+    if let Some(keep) = std::env::var_os("ARGUS_REPORT_SCREENSHOT") {
+        std::fs::copy(&png, keep).unwrap();
+    }
 }

@@ -7,11 +7,13 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod audit;
 mod demo;
 mod hostile;
 mod hotswap;
 mod invoke;
 mod local_twin;
 mod pipeline;
+mod report;
 mod soak;
 mod toolkit;

@@ -125,6 +125,8 @@ pub(crate) fn start_with(edits: &[(&str, &str)]) -> Twin {
             &m,
             "--rekognition-port",
             &r,
+            "--fixtures",
+            "samples/fixtures",
         ],
         None,
         config.path(),
@@ -571,8 +573,12 @@ fn a_real_photo_of_a_gun_raises_the_alert_from_the_models_and_a_dog_photo_does_n
     for record in [&gun, &dog] {
         eprintln!("{record}");
         assert_eq!(record["status"], "PROCESSED", "{record}");
-        // TODO(issue 11): the record of a model-answered photo had no `modelVersions` in the
-        // last run (the knife's fixture record has them); to be found before asserting it here.
+        // The models answered, and the record names them.
+        assert_eq!(
+            record["modelVersions"],
+            json!({"labels": "efficientnet-lite0+mtcnn", "text": "pp-ocrv4", "moderation": "open_nsfw"}),
+            "{record}"
+        );
     }
     let gun_label = label(&gun, "Gun").unwrap_or_else(|| panic!("no Gun: {gun}"));
     assert!(

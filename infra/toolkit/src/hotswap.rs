@@ -9,7 +9,8 @@
 //! (<https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionConfiguration.html>) then
 //! `UpdateFunctionCode` with `S3Bucket`/`S3Key`/`S3ObjectVersion`
 //! (<https://docs.aws.amazon.com/lambda/latest/api/API_UpdateFunctionCode.html>), each followed by
-//! the SDK's `FunctionUpdated` waiter (`LastUpdateStatus: Successful`), functions in parallel.
+//! the SDK's `FunctionUpdatedV2` waiter (GetFunction until `LastUpdateStatus: Successful`, polled
+//! from 1 s; the older `FunctionUpdated` waiter starts at 5 s), functions in parallel.
 //!
 //! A hotswapped stack drifts from its template: CloudFormation still records the old code and
 //! configuration until the next full (change-set) deployment.
@@ -592,8 +593,9 @@ async fn update_function(
     })
 }
 
-/// Waits with the SDK's `FunctionUpdated` waiter (GetFunctionConfiguration until
-/// `LastUpdateStatus` is `Successful`), then explains a failure or a timeout.
+/// Waits with the SDK's `FunctionUpdatedV2` waiter (GetFunction until `LastUpdateStatus` is
+/// `Successful`, first delay 1 s), then explains a failure or a timeout
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html>).
 async fn wait_until_updated(
     aws: &AwsContext,
     name: &str,
@@ -606,7 +608,7 @@ async fn wait_until_updated(
     ));
     let waited = aws
         .lambda
-        .wait_until_function_updated()
+        .wait_until_function_updated_v2()
         .function_name(name)
         .wait(timeout)
         .await;

@@ -229,6 +229,7 @@ impl Harness {
             name: "Cat".into(),
             confidence: 99.0,
             parents: vec!["Animal".into()],
+            instances: vec![],
         }]);
         record.set_text([("SECRET TEXT", 98.0)]);
         record.alert = Some(AlertRecord {

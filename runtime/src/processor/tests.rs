@@ -117,10 +117,12 @@ impl Default for FakeRekognition {
                 TextLine {
                     text: "HELLO".into(),
                     confidence: 99.0,
+                    bounding_box: None,
                 },
                 TextLine {
                     text: "WORLD".into(),
                     confidence: 97.0,
+                    bounding_box: None,
                 },
             ]),
             faces: Mutex::new(vec![face()]),
@@ -395,6 +397,7 @@ fn label(name: &str, confidence: f32, parents: &[&str]) -> Label {
         name: name.into(),
         confidence,
         parents: parents.iter().map(|p| (*p).to_owned()).collect(),
+        instances: vec![],
     }
 }
 
