@@ -391,6 +391,7 @@ mod tests {
                     left: 0.1,
                     top: 0.1,
                 },
+                landmarks: vec![],
             }])
         }
         async fn detect_moderation_labels(

@@ -30,7 +30,7 @@ use crate::api::{
 };
 use crate::processor::Deps;
 use crate::record::{
-    BoundingBox, Face, ImageRecord, Label, LabelInstance, ModerationLabel, Status,
+    BoundingBox, Face, ImageRecord, Label, LabelInstance, Landmark, ModerationLabel, Status,
 };
 use crate::services::{
     AlertTopic, CLAIMED, Claim, ClaimOutcome, DecisionEvent, DecisionLog, DecisionLogOutcome,
@@ -502,6 +502,17 @@ impl Rekognition for RekognitionService {
                     left: 0.0,
                     top: 0.0,
                 }),
+                landmarks: f
+                    .landmarks()
+                    .iter()
+                    .filter_map(|l| {
+                        Some(Landmark {
+                            kind: l.r#type()?.as_str().to_owned(),
+                            x: l.x()?,
+                            y: l.y()?,
+                        })
+                    })
+                    .collect(),
             })
             .collect())
     }

@@ -147,17 +147,39 @@ pub struct BoundingBox {
     pub top: f32,
 }
 
-/// A DetectFaces face.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+/// A DetectFaces face
+/// (<https://docs.aws.amazon.com/rekognition/latest/APIReference/API_FaceDetail.html>).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Face {
     /// Confidence that this is a face, percent 0–100.
     pub confidence: f32,
     /// Where it is.
     pub bounding_box: BoundingBox,
+    /// The face's landmarks as DetectFaces gave them (eyes, nose, mouth corners, …); absent
+    /// when it gave none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub landmarks: Vec<Landmark>,
 }
 
-/// The record's `faces`: `{"count": 2, "details": [{"confidence": …, "boundingBox": {…}}]}`.
+/// A facial landmark
+/// (<https://docs.aws.amazon.com/rekognition/latest/APIReference/API_Landmark.html>): its type
+/// as Rekognition names it (`eyeLeft`, `eyeRight`, `nose`, `mouthLeft`, `mouthRight`, …) and its
+/// position as ratios (0–1) of the image's width (`x`) and height (`y`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Landmark {
+    /// `Type`, e.g. `eyeLeft`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `X`: distance from the image's left edge / image width.
+    pub x: f32,
+    /// `Y`: distance from the image's top edge / image height.
+    pub y: f32,
+}
+
+/// The record's `faces`: `{"count": 2, "details": [{"confidence": …, "boundingBox": {…},
+/// "landmarks": [{"type": "eyeLeft", "x": …, "y": …}, …]}]}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Faces {
@@ -540,6 +562,7 @@ mod tests {
                 left: 0.125,
                 top: 0.0625,
             },
+            landmarks: vec![],
         }]));
         r.moderation_labels = Some(vec![ModerationLabel {
             name: "Weapon Violence".into(),

@@ -539,6 +539,23 @@ fn figure(page: &mut String, card: &Card) {
             text(title)
         );
     }
+    // The faces' landmarks (eyes, nose, mouth corners) as dots in the face colour.
+    for landmark in r
+        .faces
+        .iter()
+        .flat_map(|f| &f.details)
+        .flat_map(|f| &f.landmarks)
+    {
+        let cx = f64::from(landmark.x).clamp(0.0, 1.0) * f64::from(width);
+        let cy = f64::from(landmark.y).clamp(0.0, 1.0) * f64::from(height);
+        let radius = (f64::from(width.min(height)) / 150.0).max(1.5);
+        let _ = writeln!(
+            page,
+            "<circle data-kind=\"landmark\" cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"{radius:.1}\" fill=\"{}\"><title>{}</title></circle>",
+            BoxKind::Face.colour(),
+            text(&landmark.kind)
+        );
+    }
     page.push_str("</svg>\n</figure>\n");
 }
 
@@ -678,6 +695,7 @@ mod tests {
                 left: -0.1,
                 top: 0.8,
             },
+            landmarks: vec![],
         }]));
         r.labels = Some(vec![Label {
             name: "Person".into(),

@@ -782,3 +782,93 @@ fn analyze_prints_writes_and_stores_the_record_of_a_local_file() {
         "{stderr}"
     );
 }
+
+/// `argus analyze` on images the project has never seen and no fixture names, as a new user
+/// would after `make demo`: a portrait cut from one of face-api's group photos (`make models`
+/// unpacks them) has a face with Rekognition's five landmarks inside its box and a `Person`
+/// label; rendered printed text (`twin/eval/text/`) is read as its words.
+#[test]
+fn analyze_answers_an_unseen_portrait_and_printed_text_from_the_models() {
+    let t = turn();
+    let twin = t.twin;
+    let models = argus_twin::vision::models_dir();
+    let models = if models.is_relative() {
+        crate::common::root().join(models)
+    } else {
+        models
+    };
+    let group = image::open(models.join("eval/faces/face-api-sample1.jpg")).unwrap();
+    // The woman on the right of the 1920 × 1280 photo, head and shoulders.
+    let portrait = group.crop_imm(1260, 120, 660, 870);
+    let dir = tempfile::tempdir().unwrap();
+    let portrait_path = dir.path().join("portrait.jpg");
+    portrait.save(&portrait_path).unwrap();
+    let text_path = crate::common::root().join("twin/eval/text/printed-sans-32.png");
+    for path in [&portrait_path, &text_path] {
+        let fixture = crate::common::root()
+            .join("samples/fixtures")
+            .join(format!("{}.json", sha256sum(&std::fs::read(path).unwrap())));
+        assert!(!fixture.exists(), "{} has a fixture", path.display());
+    }
+    let analyze = |path: &std::path::Path| -> Value {
+        let o = crate::common::argus_on(&twin.endpoint)
+            .arg("analyze")
+            .arg(path)
+            .args(["--stage", "local", "--results"])
+            .arg(dir.path())
+            .arg("--config-dir")
+            .arg(twin.config.path())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+
+    let record = analyze(&portrait_path);
+    assert_eq!(record["status"], "PROCESSED", "{record}");
+    assert_eq!(
+        record["modelVersions"]["labels"], "efficientnet-lite0+mtcnn",
+        "{record}"
+    );
+    assert!(label(&record, "Person").is_some(), "{record}");
+    let faces = record["faces"]["details"].as_array().unwrap();
+    assert!(!faces.is_empty(), "{record}");
+    for face in faces {
+        let b = &face["boundingBox"];
+        let (left, top, width, height) = (
+            b["left"].as_f64().unwrap(),
+            b["top"].as_f64().unwrap(),
+            b["width"].as_f64().unwrap(),
+            b["height"].as_f64().unwrap(),
+        );
+        let kinds: Vec<&str> = face["landmarks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["eyeLeft", "eyeRight", "nose", "mouthLeft", "mouthRight"],
+            "{face}"
+        );
+        for landmark in face["landmarks"].as_array().unwrap() {
+            let (x, y) = (
+                landmark["x"].as_f64().unwrap(),
+                landmark["y"].as_f64().unwrap(),
+            );
+            assert!(
+                (left..=left + width).contains(&x) && (top..=top + height).contains(&y),
+                "{landmark} outside {b}"
+            );
+        }
+    }
+
+    let record = analyze(&text_path);
+    assert_eq!(record["status"], "PROCESSED", "{record}");
+    assert_eq!(record["modelVersions"]["text"], "pp-ocrv4", "{record}");
+    let text = record["ocrText"].as_str().unwrap().to_lowercase();
+    for word in ["argus", "analyses", "images", "local", "twin"] {
+        assert!(text.contains(word), "`{word}` not read in {text:?}");
+    }
+}

@@ -124,6 +124,7 @@ pub fn check_report(dir: &Path, records: &[Value]) {
     assert_eq!(times, sorted, "cards are newest first");
 
     let mut boxes_seen = [0usize; 3];
+    let mut landmarks_seen = 0;
     for card in &cards {
         let id = card.value().attr("data-image-id").unwrap();
         let record = records.iter().find(|r| r["imageId"] == id).unwrap();
@@ -214,10 +215,37 @@ pub fn check_report(dir: &Path, records: &[Value]) {
                 _ => 2,
             }] += 1;
         }
+        // Each face's landmarks as dots inside its image, where the record puts them.
+        let dots = select(svg, "circle[data-kind=\"landmark\"]");
+        let landmarks: Vec<&Value> = record["faces"]["details"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|f| f["landmarks"].as_array().into_iter().flatten())
+            .collect();
+        assert_eq!(dots.len(), landmarks.len(), "{id}: one dot per landmark");
+        for (dot, landmark) in dots.iter().zip(&landmarks) {
+            let (cx, cy) = (number(dot, "cx"), number(dot, "cy"));
+            assert!(
+                (0.0..=width).contains(&cx) && (0.0..=height).contains(&cy),
+                "{id}: landmark at {cx},{cy} outside {width}x{height}"
+            );
+            let x = landmark["x"].as_f64().unwrap().clamp(0.0, 1.0) * width;
+            let y = landmark["y"].as_f64().unwrap().clamp(0.0, 1.0) * height;
+            assert!(
+                (cx - x).abs() < 0.1 && (cy - y).abs() < 0.1,
+                "{id}: {landmark}"
+            );
+        }
+        landmarks_seen += landmarks.len();
     }
     assert!(
         boxes_seen[0] > 0 && boxes_seen[1] > 0,
         "faces and text lines are boxed: {boxes_seen:?}"
+    );
+    assert!(
+        landmarks_seen >= 5,
+        "the astronaut's five landmarks are drawn"
     );
     assert_eq!(
         select(root, "li.card.alert").len(),

@@ -410,6 +410,7 @@ fn face() -> Face {
             left: 0.25,
             top: 0.125,
         },
+        landmarks: vec![],
     }
 }
 

@@ -159,7 +159,7 @@ fn crop_resized(img: &RgbImage, c: &Candidate, side: u32) -> RgbImage {
             Rgb([0, 0, 0])
         }
     });
-    imageops::resize(&crop, side, side, FilterType::Triangle)
+    super::resize_triangle(&crop, side, side)
 }
 
 impl Mtcnn {
@@ -191,7 +191,7 @@ impl Mtcnn {
         for scale in scales {
             let sw = ((w as f32) * scale).ceil().max(12.0) as u32;
             let sh = ((h as f32) * scale).ceil().max(12.0) as u32;
-            let scaled = imageops::resize(img, sw, sh, FilterType::Triangle);
+            let scaled = super::resize_triangle(img, sw, sh);
             let mut data = Vec::with_capacity((sw * sh * 3) as usize);
             push_transposed(&scaled, &mut data);
             let out = self.pnet.run(&[1, sw as usize, sh as usize, 3], data)?;

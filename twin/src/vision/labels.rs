@@ -17,7 +17,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use image::imageops::{self, FilterType};
 use image::{Rgb, RgbImage};
 use ort::environment::Environment;
 use serde::Deserialize;
@@ -88,7 +87,7 @@ impl Classifier {
     ///
     /// Errors: [`VisionError::Inference`].
     pub fn probabilities(&self, img: &RgbImage) -> Result<Vec<f32>, VisionError> {
-        let resized = imageops::resize(img, SIDE, SIDE, FilterType::Triangle);
+        let resized = super::resize_triangle(img, SIDE, SIDE);
         let plane = (SIDE * SIDE) as usize;
         let mut data = vec![0.0f32; plane * 3];
         for (i, Rgb(p)) in resized.pixels().enumerate() {

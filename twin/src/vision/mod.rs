@@ -185,6 +185,22 @@ fn environment(dir: &Path) -> Result<Environment, VisionError> {
     Ok(built)
 }
 
+/// `img` resized to `width × height` (pixels) with the triangle (bilinear) filter, its support
+/// widened by the downscale factor — what `image::imageops::resize` with `FilterType::Triangle`
+/// computes, with fast_image_resize's SIMD code (several times faster on the face detector's
+/// image pyramid). A zero-sized target (which no caller asks for) falls back to `imageops`.
+pub(crate) fn resize_triangle(img: &RgbImage, width: u32, height: u32) -> RgbImage {
+    use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
+    let mut resized = RgbImage::new(width, height);
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
+    match Resizer::new().resize(img, &mut resized, &options) {
+        Ok(()) => resized,
+        Err(_) => {
+            image::imageops::resize(img, width, height, image::imageops::FilterType::Triangle)
+        }
+    }
+}
+
 /// Threads ONNX Runtime uses inside one model run: the machine's cores, at most 4.
 fn intra_threads() -> usize {
     std::thread::available_parallelism()

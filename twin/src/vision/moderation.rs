@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use image::imageops::{self, FilterType};
+use image::imageops;
 use image::{Rgb, RgbImage};
 use ort::environment::Environment;
 
@@ -46,7 +46,7 @@ impl OpenNsfw {
     ///
     /// Errors: [`VisionError::Inference`].
     pub fn score(&self, img: &RgbImage) -> Result<f32, VisionError> {
-        let resized = imageops::resize(img, 256, 256, FilterType::Triangle);
+        let resized = super::resize_triangle(img, 256, 256);
         let crop = imageops::crop_imm(&resized, 16, 16, 224, 224).to_image();
         let mut data = Vec::with_capacity(224 * 224 * 3);
         for Rgb([r, g, b]) in crop.pixels() {

@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 
-use image::imageops::{self, FilterType};
+use image::imageops;
 use image::{Rgb, RgbImage};
 use ort::environment::Environment;
 
@@ -194,7 +194,7 @@ impl PpOcr {
     fn detect(&self, img: &RgbImage) -> Result<Vec<PixelBox>, VisionError> {
         let (w, h) = img.dimensions();
         let (dw, dh) = det_size(w, h);
-        let resized = imageops::resize(img, dw, dh, FilterType::Triangle);
+        let resized = super::resize_triangle(img, dw, dh);
         let out = self
             .det
             .run(&[1, 3, dh as usize, dw as usize], to_chw_bgr(&resized, dw))?;
@@ -236,7 +236,7 @@ impl PpOcr {
         let ratio = cw as f32 / ch.max(1) as f32;
         let rw = ((REC_HEIGHT as f32 * ratio).ceil() as u32).clamp(1, REC_MAX_WIDTH);
         let input_w = rw.max(REC_MIN_WIDTH);
-        let resized = imageops::resize(crop, rw, REC_HEIGHT, FilterType::Triangle);
+        let resized = super::resize_triangle(crop, rw, REC_HEIGHT);
         let out = self.rec.run(
             &[1, 3, REC_HEIGHT as usize, input_w as usize],
             to_chw_bgr(&resized, input_w),
