@@ -2,14 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use argus_stacks::app::{self, Selection};
-use argus_stacks::config::StageConfig;
 use argus_toolkit::deploy::describe_stack;
 
 use crate::cli::Failure;
 use crate::ops::audit_trail::{Since, parse_since};
 use crate::ops::report::write_report;
-use crate::ops::{Context, aws_for};
+use crate::ops::{Context, one_stage};
 
 /// The report folder when the global `--out` is not given.
 pub const DEFAULT_REPORT_DIR: &str = "cdk.out/report";
@@ -33,19 +31,7 @@ pub struct ReportArgs {
 /// [`Failure`]: 2 for a `--stage` that is not a stage or an invalid config; 1 when the stage is
 /// not deployed or a file cannot be written; 3 when AWS refuses a call.
 pub async fn run(context: &Context, args: &ReportArgs, out: Option<&Path>) -> Result<(), Failure> {
-    let selection = Selection::stage(&args.stage)?;
-    let Selection::Stage(stage) = &selection else {
-        return Err(Failure::new(
-            2,
-            format!(
-                "--stage for argus report takes a stage: beta, prod or local, not `{}`",
-                args.stage
-            ),
-        ));
-    };
-    let config = StageConfig::load(&context.config_dir, stage)?;
-    let target = app::target(&context.config_dir, &selection, stage)?;
-    let aws = aws_for(context, &target).await?;
+    let (config, aws) = one_stage(context, &args.stage, "report").await?;
     let stack = describe_stack(&aws, &config.stack_name)
         .await?
         .ok_or_else(|| Failure::new(1, format!("{} is not deployed", config.stack_name)))?;

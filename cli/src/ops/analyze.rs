@@ -19,9 +19,8 @@ use argus_runtime::services::{S3Object, SystemClock};
 use argus_runtime::settings::Settings;
 use argus_toolkit::aws::{AwsContext, error_chain};
 
-use super::{Context, aws_for};
+use super::Context;
 use crate::cli::Failure;
-use argus_stacks::app::{self, Selection};
 use argus_stacks::config::StageConfig;
 use argus_stacks::pipeline::processor_environment_for;
 
@@ -57,19 +56,7 @@ pub struct Analyzed {
 /// failed analysis, 3 when AWS cannot be reached.
 pub async fn analyze(context: &Context, options: &AnalyzeOptions) -> Result<Analyzed, Failure> {
     let args = options;
-    let selection = Selection::stage(&args.stage)?;
-    let Selection::Stage(stage) = &selection else {
-        return Err(Failure::new(
-            2,
-            format!(
-                "--stage {}: analyze takes a stage (beta, prod or local)",
-                args.stage
-            ),
-        ));
-    };
-    let config = StageConfig::load(&context.config_dir, stage)?;
-    let target = app::target(&context.config_dir, &selection, stage)?;
-    let aws = aws_for(context, &target).await?;
+    let (config, aws) = super::one_stage(context, &args.stage, "analyze").await?;
     let resolved = resolve_environment(&aws, &config).await?;
     let settings = Settings::from_lookup(|name| resolved.get(name).cloned()).map_err(|e| {
         Failure::new(

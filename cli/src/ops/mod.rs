@@ -36,7 +36,8 @@ use argus_cdk::stack::SynthesizedStack;
 use argus_toolkit::aws::AwsContext;
 
 use crate::cli::{Failure, TargetArgs};
-use argus_stacks::app::{self, Target};
+use argus_stacks::app::{self, Selection, Target};
+use argus_stacks::config::StageConfig;
 
 /// Global options every command sees.
 #[derive(Clone, Debug)]
@@ -82,6 +83,31 @@ pub fn synth_target(
     }
     .write(&context.out, TemplateFormat::Json)?;
     Ok((target, synthesized, written))
+}
+
+/// The one stage a command works on (`--stage beta|prod|local`; `all` is refused): its config
+/// and the AWS clients for its account and Region. `command` names the command in the error.
+///
+/// # Errors
+/// [`Failure`] 2 when `stage` is not one stage or its config file is invalid; as [`aws_for`].
+pub async fn one_stage(
+    context: &Context,
+    stage: &str,
+    command: &str,
+) -> Result<(StageConfig, AwsContext), Failure> {
+    let selection = Selection::stage(stage)?;
+    let Selection::Stage(name) = &selection else {
+        return Err(Failure::new(
+            2,
+            format!(
+                "--stage for argus {command} takes a stage: beta, prod or local, not `{stage}`"
+            ),
+        ));
+    };
+    let config = StageConfig::load(&context.config_dir, name)?;
+    let target = app::target(&context.config_dir, &selection, name)?;
+    let aws = aws_for(context, &target).await?;
+    Ok((config, aws))
 }
 
 /// Loads AWS for the target's Region (or takes the context's clients), refusing stacks the local
