@@ -712,14 +712,23 @@ fn when_rekognition_fails_every_call_the_message_ends_in_the_dlq_and_nothing_cla
                 twin.sqs
                     .receive_message()
                     .queue_url(dlq)
+                    .max_number_of_messages(10)
                     .wait_time_seconds(2)
                     .send(),
             )
             .unwrap();
-        if let Some(m) = out.messages().first() {
+        // Only this test's message counts (an earlier test's upload may have got here too).
+        if let Some(m) = out
+            .messages()
+            .iter()
+            .find(|m| m.body().is_some_and(|b| b.contains("failing/chelsea.png")))
+        {
             break m.body().unwrap().to_owned();
         }
-        assert!(Instant::now() < deadline, "nothing reached the DLQ");
+        assert!(
+            Instant::now() < deadline,
+            "nothing of this test reached the DLQ"
+        );
     };
     assert!(body.contains("failing/chelsea.png"), "{body}");
     assert!(
@@ -821,7 +830,12 @@ fn analyze_answers_an_unseen_portrait_and_printed_text_from_the_models() {
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        serde_json::from_slice(&o.stdout).unwrap()
+        let record: Value = serde_json::from_slice(&o.stdout).unwrap();
+        // The upload is under the input prefix: the pipeline processes it too. Wait for that
+        // record, so no message of this test is still in flight when the next test runs.
+        let key = record["objectKey"].as_str().unwrap();
+        twin.wait_record(key, Duration::from_secs(120));
+        record
     };
 
     let record = analyze(&portrait_path);
