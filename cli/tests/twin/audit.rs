@@ -20,6 +20,8 @@ pub struct Audit {
     pub from_bucket: Output,
     /// `assumed-role/<role>/<function>` of the processor as Lambda describes it.
     pub processor_caller: String,
+    /// How many processed images `from_bucket` was read again for.
+    pub expected: usize,
 }
 
 fn argus(twin: &TwinState, config_dir: &Path, extra: &[&str]) -> Output {
@@ -84,6 +86,7 @@ pub fn collect(twin: &TwinState, config_dir: &Path, expected: usize) -> Audit {
         lookup,
         from_bucket,
         processor_caller: format!("assumed-role/{role}/{function}"),
+        expected,
     }
 }
 
@@ -118,6 +121,11 @@ pub fn check(audit: &Audit, records: &[Value]) {
             .filter(|r| r["status"] == "PROCESSED")
             .collect();
         assert!(!processed.is_empty());
+        assert_eq!(
+            processed.len(),
+            audit.expected,
+            "the trail bucket was read until it held a call per processed image"
+        );
         for record in &processed {
             let (bucket, key) = (
                 record["bucket"].as_str().unwrap(),

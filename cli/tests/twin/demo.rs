@@ -106,7 +106,8 @@ fn the_demo_processes_every_sample_and_prints_what_the_fixtures_say() {
         .map(|entries| {
             entries
                 .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                .filter(|text| text.contains("\"status\":\"PROCESSED\""))
+                .filter_map(|text| serde_json::from_str::<Value>(&text).ok())
+                .filter(|record| record["status"] == "PROCESSED")
                 .count()
         })
         .unwrap_or(0);

@@ -190,7 +190,15 @@ fn labels_from(table: &Table, probabilities: &[f32], faces: &[FixtureFace]) -> V
         }];
         labels.push(face);
     }
-    labels.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    // Highest confidence first; a tie (a class and the parents it alone feeds) puts the most
+    // specific label first (the one with most parents), then the names in order — never the
+    // hash map's order.
+    labels.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then_with(|| b.parents.len().cmp(&a.parents.len()))
+            .then_with(|| a.name.cmp(&b.name))
+    });
     labels
 }
 
@@ -239,6 +247,24 @@ mod tests {
             let labels = labels_from(&table, &one_hot(index, 0.8), &[]);
             find(&labels, "Gun");
             find(&labels, "Weapon");
+        }
+    }
+
+    #[test]
+    fn a_class_comes_before_the_parents_that_tie_with_it_in_the_same_order_every_time() {
+        let table = table().unwrap();
+        // 243 bull mastiff: Dog and its parents all get the class's probability.
+        let first = labels_from(&table, &one_hot(243, 0.95), &[]);
+        let names: Vec<&str> = first.iter().map(|l| l.name.as_str()).collect();
+        let dog = names.iter().position(|&n| n == "Dog").unwrap();
+        for parent in &find(&first, "Dog").parents {
+            let at = names.iter().position(|&n| n == parent.name).unwrap();
+            assert!(dog < at, "Dog after its parent {}: {names:?}", parent.name);
+        }
+        for _ in 0..20 {
+            let again = labels_from(&table, &one_hot(243, 0.95), &[]);
+            let again: Vec<&str> = again.iter().map(|l| l.name.as_str()).collect();
+            assert_eq!(again, names);
         }
     }
 
