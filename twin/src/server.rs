@@ -229,6 +229,20 @@ struct AppState {
     ministack: Option<String>,
 }
 
+/// A UUID-shaped ID (`xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx`, V = `variant`), unique per process
+/// run: `instance` (the start time) and the sequence number `n`. Request IDs use `a`, CloudTrail
+/// event IDs `b`, so the two never collide.
+pub(crate) fn sequential_id(instance: u64, n: u64, variant: char) -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{variant}{:03x}-{:012x}",
+        (instance >> 32) as u32,
+        (instance >> 16) as u16,
+        (instance & 0xfff) as u16,
+        ((n >> 48) & 0xfff) as u16,
+        n & 0xffff_ffff_ffff
+    )
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -236,16 +250,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl AppState {
     fn request_id(&self) -> String {
         let n = self.next_request.fetch_add(1, Ordering::Relaxed);
-        // UUID-shaped, unique per process run: instance (start time) + sequence number.
-        let a = self.instance;
-        format!(
-            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            (a >> 32) as u32,
-            (a >> 16) as u16,
-            (a & 0xfff) as u16,
-            ((n >> 48) & 0xfff) as u16,
-            n & 0xffff_ffff_ffff
-        )
+        sequential_id(self.instance, n, 'a')
     }
 
     /// What is seen in the image for `op`: its fixture when there is one (the override),

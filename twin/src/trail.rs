@@ -394,16 +394,7 @@ impl Trail {
     /// Records `call` made at `epoch_ms` in `settings`' account and Region.
     pub fn record(&mut self, settings: &TrailSettings, epoch_ms: i64, call: &Call<'_>) {
         self.next += 1;
-        let n = self.next;
-        let a = self.instance;
-        let event_id = format!(
-            "{:08x}-{:04x}-4{:03x}-b{:03x}-{:012x}",
-            (a >> 32) as u32,
-            (a >> 16) as u16,
-            (a & 0xfff) as u16,
-            ((n >> 48) & 0xfff) as u16,
-            n & 0xffff_ffff_ffff
-        );
+        let event_id = crate::server::sequential_id(self.instance, self.next, 'b');
         let parameters = request_parameters(call.request);
         let resources: Vec<Value> = object_arns(&parameters)
             .into_iter()
