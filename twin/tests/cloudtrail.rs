@@ -11,10 +11,8 @@ mod common;
 use std::io::Read;
 use std::time::Duration;
 
-use argus_twin::ministack::default_python;
-use argus_twin::process::free_port;
 use argus_twin::trail::TrailSettings;
-use argus_twin::{Config, MiniStack, MiniStackOptions, S3Settings};
+use argus_twin::{Config, S3Settings};
 use aws_sdk_cloudtrail::primitives::DateTime;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use aws_sdk_s3::primitives::ByteStream;
@@ -78,13 +76,7 @@ async fn all_pages(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rekognition_calls_are_looked_up_and_delivered_as_cloudtrail_records() {
-    let port = free_port().unwrap();
-    let ministack = tokio::task::spawn_blocking(move || {
-        MiniStack::start(MiniStackOptions::new(default_python(), port))
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let ministack = common::start_ministack().await;
     let settings = S3Settings::local(ministack.endpoint_url());
     let s3 = settings.client();
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();

@@ -9,9 +9,8 @@ mod common;
 
 use std::time::Duration;
 
-use argus_twin::ministack::default_python;
-use argus_twin::process::{free_port, is_alive};
-use argus_twin::{Config, MiniStack, MiniStackOptions, S3Settings};
+use argus_twin::process::is_alive;
+use argus_twin::{Config, S3Settings};
 use aws_sdk_rekognition::operation::compare_faces::CompareFacesError;
 use aws_sdk_rekognition::operation::detect_faces::DetectFacesError;
 use aws_sdk_rekognition::operation::detect_labels::DetectLabelsError;
@@ -37,14 +36,8 @@ async fn put(s3: &aws_sdk_s3::Client, key: &str, bytes: Vec<u8>) -> Option<Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_objects_are_read_from_the_twin() {
-    let port = free_port().unwrap();
-    let ministack = tokio::task::spawn_blocking(move || {
-        MiniStack::start(MiniStackOptions::new(default_python(), port))
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let ministack_pid = ministack.pid();
+    let ministack = common::start_ministack().await;
+    let (ministack_pid, port) = (ministack.pid(), ministack.port());
     let settings = S3Settings::local(ministack.endpoint_url());
     let s3 = settings.client();
     s3.create_bucket().bucket(BUCKET).send().await.unwrap();

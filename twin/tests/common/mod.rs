@@ -9,6 +9,21 @@ use aws_sdk_rekognition::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_rekognition::primitives::Blob;
 use aws_sdk_rekognition::types::{Image, S3Object};
 
+/// MiniStack from `.venv/twin` on a free loopback port, started off the async runtime (its
+/// launcher waits for the port). Stopped by PID when dropped.
+pub async fn start_ministack() -> argus_twin::MiniStack {
+    let port = argus_twin::process::free_port().unwrap();
+    tokio::task::spawn_blocking(move || {
+        argus_twin::MiniStack::start(argus_twin::MiniStackOptions::new(
+            argus_twin::ministack::default_python(),
+            port,
+        ))
+    })
+    .await
+    .unwrap()
+    .unwrap()
+}
+
 /// Every sample image.
 pub const SAMPLES: [&str; 9] = [
     "astronaut.png",
